@@ -263,7 +263,7 @@ static bool parse_allowedip(const char *s, struct wgp_allowedip *ip)
 
 static bool set_allowedips(struct conf_ctx *ctx, const char *value)
 {
-	char *copy = strdup(value), *tok, *save = NULL;
+	char *copy = strdup(value), *rest = copy, *tok;
 	struct wgp_allowedip ip;
 	bool ok = true;
 
@@ -271,12 +271,9 @@ static bool set_allowedips(struct conf_ctx *ctx, const char *value)
 		return false;
 	ctx->peer->flags |= WGP_PEER_REPLACE_ALLOWEDIPS;
 	/* An empty list is valid: it clears the peer's allowed IPs. */
-	if (*copy && (copy[strlen(copy) - 1] == ',' || *copy == ','))
-		ok = invalid(ctx, value);
-	for (tok = strtok_r(copy, ",", &save); ok && tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	while (ok && *copy && (tok = strsep(&rest, ","))) {
 		if (!parse_allowedip(tok, &ip))
-			ok = invalid(ctx, tok);
+			ok = invalid(ctx, *tok ? tok : value);
 		else if (!peer_add_ip(ctx->peer, &ip))
 			ok = false;
 	}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * In-module self-tests, run at load time when selftest=1 is given.
+ */
+#ifndef _WGP_SELFTEST_H
+#define _WGP_SELFTEST_H
+
+#include <linux/init.h>
+
+/* Needs wgp_allowedips_slab_init() first. 0 or -EINVAL. */
+int __init wgp_selftest_allowedips(void);
+
+#endif /* _WGP_SELFTEST_H */

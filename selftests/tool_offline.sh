@@ -258,6 +258,22 @@ echo "not a key" > "$tmp/bad.key"
 set_err "invalid private-key (not a 44-character base64 key)" \
 	private-key "$tmp/bad.key"
 
+# Splitting of large SET_PLANE requests (a unit test built with the tool).
+chunk_test=$(dirname "$WGPLANES")/tests/chunk_test
+if [ ! -x "$chunk_test" ] && command -v make >/dev/null; then
+	make -s -C "$(dirname "$WGPLANES")" tests/chunk_test >/dev/null 2>&1 || true
+fi
+if [ -x "$chunk_test" ]; then
+	if out=$("$chunk_test" 2>&1); then
+		ok "$out"
+	else
+		fail "SET_PLANE splitting"
+		printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'
+	fi
+else
+	echo "# SKIP: tests/chunk_test not built"
+fi
+
 # ------------------------------------------------------------ the CLI
 expect "--version" "$WGPLANES" --version
 expect "--help" "$WGPLANES" --help

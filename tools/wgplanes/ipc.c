@@ -26,6 +26,11 @@
 #define SMALL_BUF_SIZE	1024
 #define DUMP_RETRIES	10
 
+/* tests/chunk_test.c replaces the transport of SET_PLANE messages. */
+#ifndef SET_PLANE_SEND
+#define SET_PLANE_SEND(nl, nlh) nl_talk(nl, nlh, NULL, NULL, NULL)
+#endif
+
 struct nl {
 	struct mnl_socket *sock;
 	uint32_t seq;
@@ -681,28 +686,38 @@ static int set_plane_chunk(struct nl *nl, char *buf, const struct wgp_plane *p,
 	if (!progress)
 		return -EMSGSIZE;
 send:
-	return nl_talk(nl, nlh, NULL, NULL, NULL);
+	return SET_PLANE_SEND(nl, nlh);
 }
 
-int ipc_set_plane(const struct wgp_plane *p)
+static int set_plane_msgs(struct nl *nl, const struct wgp_plane *p)
 {
 	struct set_cursor cur = { .peer = p->first_peer };
 	bool first = true;
-	struct nl nl;
 	char *buf;
-	int ret;
+	int ret = 0;
 
 	buf = calloc(1, SEND_BUF_SIZE);
 	if (!buf)
 		return -ENOMEM;
-	ret = genl_open(&nl);
 	while (!ret && (first || cur.peer)) {
-		ret = set_plane_chunk(&nl, buf, p, first, &cur);
+		ret = set_plane_chunk(nl, buf, p, first, &cur);
 		first = false;
 	}
-	nl_close(&nl);
 	explicit_bzero(buf, SEND_BUF_SIZE);	/* held keys */
 	free(buf);
+	return ret;
+}
+
+int ipc_set_plane(const struct wgp_plane *p)
+{
+	struct nl nl;
+	int ret;
+
+	ret = genl_open(&nl);
+	if (ret)
+		return ret;
+	ret = set_plane_msgs(&nl, p);
+	nl_close(&nl);
 	return ret;
 }
 

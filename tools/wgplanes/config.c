@@ -490,11 +490,14 @@ static bool set_queue(struct conf_ctx *ctx, const char *value)
 }
 
 static const struct conf_key keys[] = {
-	{ "ListenPort", "listen-port", SEC_INTERFACE, false, set_listen_port, 0 },
+	{ "ListenPort", "listen-port", SEC_INTERFACE, false, set_listen_port,
+	  0 },
 	{ "FwMark", "fwmark", SEC_INTERFACE, false, set_fwmark, 0 },
-	{ "PrivateKey", "private-key", SEC_INTERFACE, true, set_private_key, 0 },
+	{ "PrivateKey", "private-key", SEC_INTERFACE, true, set_private_key,
+	  0 },
 	{ "PublicKey", "peer", SEC_PEER, false, set_public_key, 0 },
-	{ "PresharedKey", "preshared-key", SEC_PEER, true, set_preshared_key, 0 },
+	{ "PresharedKey", "preshared-key", SEC_PEER, true, set_preshared_key,
+	  0 },
 	{ "AllowedIPs", "allowed-ips", SEC_PEER, false, set_allowedips, 0 },
 	{ "Endpoint", "endpoint", SEC_PEER, false, set_endpoint, 0 },
 	{ "PersistentKeepalive", "persistent-keepalive", SEC_PEER, false,

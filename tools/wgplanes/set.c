@@ -76,11 +76,11 @@ static bool peer_differs(const struct wgp_peer *want,
 			 const struct wgp_peer *cur)
 {
 	uint8_t zero[WGPLANES_KEY_LEN] = { 0 };
-	const uint8_t *psk = want->flags & WGP_PEER_HAS_PRESHARED_KEY ?
-			     want->preshared_key : zero;
 
-	if (memcmp(psk, cur->flags & WGP_PEER_HAS_PRESHARED_KEY ?
-		   cur->preshared_key : zero, WGPLANES_KEY_LEN))
+	/* An absent key is all zeros on both sides (see sync_with). */
+	if (memcmp(want->preshared_key, cur->flags &
+		   WGP_PEER_HAS_PRESHARED_KEY ? cur->preshared_key : zero,
+		   WGPLANES_KEY_LEN))
 		return true;
 	if (want->endpoint.addr.sa_family &&
 	    !same_endpoint(&want->endpoint, &cur->endpoint))
@@ -115,6 +115,10 @@ static int sync_with(struct wgp_plane *want, const char *name)
 		pe->flags = WGP_PEER_HAS_PUBLIC_KEY | WGP_PEER_REMOVE_ME;
 	}
 	for (link = &want->first_peer; (pe = *link);) {
+		/* What the file leaves out must be reset, not kept. */
+		if (!(pe->flags & WGP_PEER_REMOVE_ME))
+			pe->flags |= WGP_PEER_HAS_PRESHARED_KEY |
+				     WGP_PEER_HAS_KEEPALIVE;
 		cur = plane_find_peer(now, pe->public_key);
 		if (!(pe->flags & WGP_PEER_REMOVE_ME) && cur &&
 		    !peer_differs(pe, cur)) {

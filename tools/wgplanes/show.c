@@ -429,7 +429,8 @@ int show_main(int argc, char *argv[])
 	if (all || !strcmp(target, "interfaces")) {
 		err = ipc_list_planes(&names);
 		if (err) {
-			fprintf(stderr, PROG_NAME ": unable to list planes: %s\n",
+			fprintf(stderr,
+				PROG_NAME ": unable to list planes: %s\n",
 				ipc_strerror(err));
 			return 1;
 		}
@@ -507,7 +508,8 @@ static void print_policy_conf(const struct wgp_policy *pol)
 		printf("Rate = %s\n", buf);
 	}
 	/* Without a rate the burst means nothing; keep it only if given. */
-	if ((pol->has & WGP_POL_BURST) && (rate || !(pol->has & WGP_POL_RATE))) {
+	if ((pol->has & WGP_POL_BURST) &&
+	    (rate || !(pol->has & WGP_POL_RATE))) {
 		format_size(buf, sizeof(buf), pol->burst);
 		printf("Burst = %s\n", buf);
 	}

@@ -12,6 +12,8 @@ static int capture(struct nlmsghdr *nlh);
 #define SET_PLANE_SEND(nl, nlh) capture(nlh)
 #include "../ipc.c"
 
+#define REPLACE WGPLANES_PEER_F_REPLACE_ALLOWEDIPS
+
 static struct wgp_plane *got;
 static unsigned int n_msgs, errors;
 
@@ -47,8 +49,7 @@ static int capture(struct nlmsghdr *nlh)
 					    mnl_attr_get_payload(
 						mnl_attr_get_payload(pa)),
 					    WGPLANES_KEY_LEN))
-					CHECK(!(mnl_attr_get_u32(f) &
-						WGPLANES_PEER_F_REPLACE_ALLOWEDIPS),
+					CHECK(!(mnl_attr_get_u32(f) & REPLACE),
 					      "continued peer replaces IPs");
 	}
 	CHECK(replace == first, "REPLACE_PEERS in message %u", n_msgs);

@@ -806,11 +806,41 @@ int ipc_list_planes(char **names)
 
 /* ------------------------------------------------------------- fleets */
 
+static void parse_fleet_plane(struct wgp_fleet_plane *fp,
+			      const struct nlattr *nest)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case WGPLANES_FLEET_PLANE_A_INDEX:
+			if (attr_ok(a, MNL_TYPE_U32))
+				fp->index = mnl_attr_get_u32(a);
+			break;
+		case WGPLANES_FLEET_PLANE_A_NAME:
+			copy_str(fp->name, sizeof(fp->name), a);
+			break;
+		case WGPLANES_FLEET_PLANE_A_IFINDEX:
+			if (attr_ok(a, MNL_TYPE_U32))
+				fp->ifindex = mnl_attr_get_u32(a);
+			break;
+		case WGPLANES_FLEET_PLANE_A_IFNAME:
+			copy_str(fp->ifname, sizeof(fp->ifname), a);
+			break;
+		case WGPLANES_FLEET_PLANE_A_NETNSID:
+			if (attr_ok(a, MNL_TYPE_U32)) {
+				fp->netnsid = (int32_t)mnl_attr_get_u32(a);
+				fp->has_netnsid = true;
+			}
+			break;
+		}
+	}
+}
+
 static int fleet_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct wgp_fleet ***tailp = data, *f;
-	const struct nlattr *a, *pn, *pa;
-	struct wgp_fleet_plane *fp;
+	const struct nlattr *a, *pn;
 
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -833,41 +863,10 @@ static int fleet_cb(const struct nlmsghdr *nlh, void *data)
 			f->has_counters = true;
 			break;
 		case WGPLANES_FLEET_A_PLANES:
-			mnl_attr_for_each_nested(pn, a) {
-				if (f->n_planes == WGPLANES_MAX_PLANES)
-					break;
-				fp = &f->planes[f->n_planes++];
-				mnl_attr_for_each_nested(pa, pn) {
-					switch (mnl_attr_get_type(pa)) {
-					case WGPLANES_FLEET_PLANE_A_INDEX:
-						if (attr_ok(pa, MNL_TYPE_U32))
-							fp->index =
-							mnl_attr_get_u32(pa);
-						break;
-					case WGPLANES_FLEET_PLANE_A_NAME:
-						copy_str(fp->name,
-							 sizeof(fp->name), pa);
-						break;
-					case WGPLANES_FLEET_PLANE_A_IFINDEX:
-						if (attr_ok(pa, MNL_TYPE_U32))
-							fp->ifindex =
-							mnl_attr_get_u32(pa);
-						break;
-					case WGPLANES_FLEET_PLANE_A_IFNAME:
-						copy_str(fp->ifname,
-							 sizeof(fp->ifname),
-							 pa);
-						break;
-					case WGPLANES_FLEET_PLANE_A_NETNSID:
-						if (attr_ok(pa, MNL_TYPE_U32)) {
-							fp->netnsid = (int32_t)
-							mnl_attr_get_u32(pa);
-							fp->has_netnsid = true;
-						}
-						break;
-					}
-				}
-			}
+			mnl_attr_for_each_nested(pn, a)
+				if (f->n_planes < WGPLANES_MAX_PLANES)
+					parse_fleet_plane(
+						&f->planes[f->n_planes++], pn);
 			break;
 		}
 	}

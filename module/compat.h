@@ -11,4 +11,15 @@
 #define WGP_KERNEL_AT_LEAST(a, b, c) \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(a, b, c))
 
+/*
+ * 6.6 put a struct genl_info into the state of a generic netlink dump; the
+ * attributes parsed for .start and .dumpit moved into it. Needs
+ * <net/genetlink.h>.
+ */
+#if WGP_KERNEL_AT_LEAST(6, 6, 0)
+#define COMPAT_GENL_DUMP_ATTRS(cb) (genl_info_dump(cb)->attrs)
+#else
+#define COMPAT_GENL_DUMP_ATTRS(cb) (genl_dumpit_info(cb)->attrs)
+#endif
+
 #endif /* _WGP_COMPAT_H */

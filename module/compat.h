@@ -7,9 +7,17 @@
 #define _WGP_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/netdevice.h>
 
 #define WGP_KERNEL_AT_LEAST(a, b, c) \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(a, b, c))
+
+/* 6.12 turned the NETIF_F_LLTX feature bit into a net_device field. */
+#ifdef NETIF_F_LLTX
+#define COMPAT_SET_LLTX(dev) ((dev)->features |= NETIF_F_LLTX)
+#else
+#define COMPAT_SET_LLTX(dev) ((dev)->lltx = true)
+#endif
 
 /*
  * 6.6 put a struct genl_info into the state of a generic netlink dump; the

@@ -10,15 +10,45 @@
 #include <net/genetlink.h>
 
 #include "version.h"
+#include "device.h"
+#include "allowedips.h"
+#include "selftest.h"
+
+static bool selftest;
+module_param(selftest, bool, 0444);
+MODULE_PARM_DESC(selftest, "Run the built-in self-tests at load");
 
 static int __init wgp_mod_init(void)
 {
+	int ret;
+
+	ret = wgp_allowedips_slab_init();
+	if (ret)
+		return ret;
+
+	if (selftest) {
+		ret = wgp_selftest_allowedips();
+		if (ret)
+			goto err_selftest;
+	}
+
+	ret = wgp_device_init();
+	if (ret)
+		goto err_device;
+
 	pr_info("wgplanes " WGP_VERSION " loaded\n");
 	return 0;
+
+err_device:
+err_selftest:
+	wgp_allowedips_slab_uninit();
+	return ret;
 }
 
 static void __exit wgp_mod_exit(void)
 {
+	wgp_device_uninit();
+	wgp_allowedips_slab_uninit();
 	pr_info("wgplanes unloaded\n");
 }
 

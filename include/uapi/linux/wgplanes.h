@@ -59,6 +59,7 @@ enum wgplanes_link_attr {
 	WGPLANES_LINK_A_PLANE_NAMES,	/* nest: string attrs, type = index+1 */
 	__WGPLANES_LINK_A_LAST
 };
+
 #define WGPLANES_LINK_A_MAX (__WGPLANES_LINK_A_LAST - 1)
 
 enum wgplanes_cmd {
@@ -68,6 +69,7 @@ enum wgplanes_cmd {
 	WGPLANES_CMD_GET_FLEET,		/* do (one fleet) or dump (all) */
 	__WGPLANES_CMD_LAST
 };
+
 #define WGPLANES_CMD_MAX (__WGPLANES_CMD_LAST - 1)
 
 enum wgplanes_plane_flag {
@@ -94,6 +96,7 @@ enum wgplanes_attr {
 	WGPLANES_A_PAD,
 	__WGPLANES_A_LAST
 };
+
 #define WGPLANES_A_MAX (__WGPLANES_A_LAST - 1)
 
 enum wgplanes_peer_flag {
@@ -120,6 +123,7 @@ enum wgplanes_peer_attr {
 	WGPLANES_PEER_A_PAD,
 	__WGPLANES_PEER_A_LAST
 };
+
 #define WGPLANES_PEER_A_MAX (__WGPLANES_PEER_A_LAST - 1)
 
 enum wgplanes_allowedip_attr {
@@ -129,6 +133,7 @@ enum wgplanes_allowedip_attr {
 	WGPLANES_ALLOWEDIP_A_CIDR_MASK,	/* u8 */
 	__WGPLANES_ALLOWEDIP_A_LAST
 };
+
 #define WGPLANES_ALLOWEDIP_A_MAX (__WGPLANES_ALLOWEDIP_A_LAST - 1)
 
 enum wgplanes_priority {
@@ -136,6 +141,7 @@ enum wgplanes_priority {
 	WGPLANES_PRIO_HIGH,
 	__WGPLANES_PRIO_LAST
 };
+
 #define WGPLANES_PRIO_MAX (__WGPLANES_PRIO_LAST - 1)
 
 /*
@@ -157,6 +163,7 @@ enum wgplanes_policy_attr {
 	WGPLANES_POLICY_A_PAD,
 	__WGPLANES_POLICY_A_LAST
 };
+
 #define WGPLANES_POLICY_A_MAX (__WGPLANES_POLICY_A_LAST - 1)
 
 #define WGPLANES_QUEUE_LEN_MIN		16
@@ -204,6 +211,7 @@ enum wgplanes_counter {
 	WGPLANES_CNT_DROP_NOMEM,
 	__WGPLANES_CNT_LAST
 };
+
 #define WGPLANES_CNT_MAX (__WGPLANES_CNT_LAST - 1)
 
 /* Attributes of GET_FLEET */
@@ -217,6 +225,7 @@ enum wgplanes_fleet_attr {
 	WGPLANES_FLEET_A_PAD,
 	__WGPLANES_FLEET_A_LAST
 };
+
 #define WGPLANES_FLEET_A_MAX (__WGPLANES_FLEET_A_LAST - 1)
 
 enum wgplanes_fleet_plane_attr {
@@ -228,6 +237,7 @@ enum wgplanes_fleet_plane_attr {
 	WGPLANES_FLEET_PLANE_A_NETNSID,	/* s32, when not in the caller's netns */
 	__WGPLANES_FLEET_PLANE_A_LAST
 };
+
 #define WGPLANES_FLEET_PLANE_A_MAX (__WGPLANES_FLEET_PLANE_A_LAST - 1)
 
 #endif /* _UAPI_LINUX_WGPLANES_H */

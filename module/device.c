@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Plane devices: L3 point-to-point tunnel devices, one WireGuard-compatible
+ * instance each. They are created only by their fleet (fleet.c); this file
+ * holds what a plane is as a net_device.
+ */
+#include <linux/netdevice.h>
+#include <linux/if_arp.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <net/icmp.h>
+#include <net/rtnetlink.h>
+
+#include "device.h"
+#include "fleet.h"
+
+/* Outer headers the largest case needs: IPv6 + UDP + data message header. */
+#define WGP_OUTER_OVERHEAD	(40 + 8 + 16)
+/* Padding to 16 bytes and the authentication tag. */
+#define WGP_TAILROOM		(15 + 16)
+#define WGP_DEFAULT_MTU		1420
+
+struct wgp_plane *wgp_plane_from_dev(struct net_device *dev)
+{
+	if (dev->rtnl_link_ops != &wgp_plane_link_ops)
+		return NULL;
+	return netdev_priv(dev);
+}
+
+void wgp_plane_counters_sum(struct wgp_plane *plane,
+			    u64 out[__WGPLANES_CNT_LAST])
+{
+	unsigned int start;
+	int cpu, i;
+
+	memset(out, 0, sizeof(u64) * __WGPLANES_CNT_LAST);
+	for_each_possible_cpu(cpu) {
+		const struct wgp_counters *c = per_cpu_ptr(plane->counters, cpu);
+		u64 v[__WGPLANES_CNT_LAST];
+
+		do {
+			start = u64_stats_fetch_begin(&c->syncp);
+			memcpy(v, c->val, sizeof(v));
+		} while (u64_stats_fetch_retry(&c->syncp, start));
+		for (i = 0; i < __WGPLANES_CNT_LAST; i++)
+			out[i] += v[i];
+	}
+}
+
+/* Which counters are drops on receive and which on transmit. */
+static const u8 wgp_rx_drops[] = {
+	WGPLANES_CNT_DROP_BAD_PACKET, WGPLANES_CNT_DROP_BAD_MAC1,
+	WGPLANES_CNT_DROP_BAD_MAC2, WGPLANES_CNT_DROP_HANDSHAKE_INVALID,
+	WGPLANES_CNT_DROP_HANDSHAKE_RATELIMIT, WGPLANES_CNT_DROP_NO_KEYPAIR,
+	WGPLANES_CNT_DROP_KEY_EXPIRED, WGPLANES_CNT_DROP_DECRYPT,
+	WGPLANES_CNT_DROP_REPLAY, WGPLANES_CNT_DROP_ALLOWEDIPS,
+	WGPLANES_CNT_DROP_DECQ_FULL, WGPLANES_CNT_DROP_HSQ_FULL,
+	WGPLANES_CNT_DROP_RX_RATE,
+};
+
+static const u8 wgp_tx_drops[] = {
+	WGPLANES_CNT_DROP_NO_PEER, WGPLANES_CNT_DROP_NO_ENDPOINT,
+	WGPLANES_CNT_DROP_TXQ_FULL, WGPLANES_CNT_DROP_ENCQ_FULL,
+	WGPLANES_CNT_DROP_NOMEM,
+};
+
+void wgp_counters_to_link_stats(const u64 c[__WGPLANES_CNT_LAST],
+				struct rtnl_link_stats64 *stats)
+{
+	unsigned int i;
+
+	stats->rx_packets += c[WGPLANES_CNT_RX_PACKETS];
+	stats->rx_bytes += c[WGPLANES_CNT_RX_BYTES];
+	stats->tx_packets += c[WGPLANES_CNT_TX_PACKETS];
+	stats->tx_bytes += c[WGPLANES_CNT_TX_BYTES];
+	for (i = 0; i < ARRAY_SIZE(wgp_rx_drops); i++)
+		stats->rx_dropped += c[wgp_rx_drops[i]];
+	for (i = 0; i < ARRAY_SIZE(wgp_tx_drops); i++)
+		stats->tx_dropped += c[wgp_tx_drops[i]];
+	stats->rx_errors = stats->rx_dropped;
+	stats->tx_errors = stats->tx_dropped;
+}
+
+static void wgp_plane_get_stats64(struct net_device *dev,
+				  struct rtnl_link_stats64 *stats)
+{
+	u64 c[__WGPLANES_CNT_LAST];
+
+	wgp_plane_counters_sum(netdev_priv(dev), c);
+	wgp_counters_to_link_stats(c, stats);
+}
+
+/*
+ * Until the protocol engine routes packets to peers, no destination has a
+ * peer: answer as WireGuard does for an unrouted destination.
+ */
+static netdev_tx_t wgp_plane_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct wgp_plane *plane = netdev_priv(dev);
+
+	if (skb->protocol == htons(ETH_P_IP) &&
+	    pskb_network_may_pull(skb, sizeof(struct iphdr)))
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	else if (skb->protocol == htons(ETH_P_IPV6) &&
+		 pskb_network_may_pull(skb, sizeof(struct ipv6hdr)))
+		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH, 0);
+	wgp_count(plane, WGPLANES_CNT_DROP_NO_PEER);
+	kfree_skb(skb);
+	return NETDEV_TX_OK;
+}
+
+static int wgp_plane_get_iflink(const struct net_device *dev)
+{
+	struct wgp_plane *plane = netdev_priv(dev);
+	struct wgp_fleet *fleet = READ_ONCE(plane->fleet);
+
+	return fleet ? READ_ONCE(fleet->dev->ifindex) : 0;
+}
+
+static int wgp_plane_dev_init(struct net_device *dev)
+{
+	struct wgp_plane *plane = netdev_priv(dev);
+	int ret;
+
+	plane->counters = alloc_percpu(struct wgp_counters);
+	if (!plane->counters)
+		return -ENOMEM;
+	ret = 0;
+	return ret;
+}
+
+static void wgp_plane_dev_uninit(struct net_device *dev)
+{
+}
+
+static void wgp_plane_destruct(struct net_device *dev)
+{
+	struct wgp_plane *plane = netdev_priv(dev);
+
+	free_percpu(plane->counters);
+}
+
+static const struct net_device_ops wgp_plane_netdev_ops = {
+	.ndo_init		= wgp_plane_dev_init,
+	.ndo_uninit		= wgp_plane_dev_uninit,
+	.ndo_start_xmit		= wgp_plane_xmit,
+	.ndo_get_stats64	= wgp_plane_get_stats64,
+	.ndo_get_iflink		= wgp_plane_get_iflink,
+};
+
+void wgp_plane_setup(struct net_device *dev)
+{
+	struct wgp_plane *plane = netdev_priv(dev);
+
+	dev->netdev_ops = &wgp_plane_netdev_ops;
+	dev->header_ops = NULL;
+	dev->type = ARPHRD_NONE;
+	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
+	dev->hard_header_len = 0;
+	dev->addr_len = 0;
+	dev->needed_headroom = WGP_OUTER_OVERHEAD + LL_MAX_HEADER;
+	dev->needed_tailroom = WGP_TAILROOM;
+	dev->mtu = WGP_DEFAULT_MTU;
+	dev->min_mtu = ETH_MIN_MTU;
+	dev->max_mtu = IP_MAX_MTU - WGP_OUTER_OVERHEAD;
+	dev->tx_queue_len = 1000;
+	COMPAT_SET_LLTX(dev);
+	dev->needs_free_netdev = true;
+	dev->priv_destructor = wgp_plane_destruct;
+
+	plane->dev = dev;
+}
+
+/* Deleting a plane on its own leaves the rest of the fleet running. */
+static void wgp_plane_dellink(struct net_device *dev, struct list_head *head)
+{
+	wgp_fleet_detach_plane(netdev_priv(dev));
+	unregister_netdevice_queue(dev, head);
+}
+
+static int wgp_plane_newlink(struct net *src_net, struct net_device *dev,
+			     struct nlattr *tb[], struct nlattr *data[],
+			     struct netlink_ext_ack *extack)
+{
+	NL_SET_ERR_MSG(extack,
+		       "planes are created with their fleet: ip link add NAME type "
+		       WGPLANES_LINK_KIND);
+	return -EOPNOTSUPP;
+}
+
+static struct net *wgp_plane_get_link_net(const struct net_device *dev)
+{
+	struct wgp_plane *plane = netdev_priv(dev);
+	struct wgp_fleet *fleet = READ_ONCE(plane->fleet);
+
+	return fleet ? dev_net(fleet->dev) : dev_net(dev);
+}
+
+struct rtnl_link_ops wgp_plane_link_ops __read_mostly = {
+	.kind		= WGPLANES_PLANE_KIND,
+	.priv_size	= sizeof(struct wgp_plane),
+	.setup		= wgp_plane_setup,
+	.newlink	= wgp_plane_newlink,
+	.dellink	= wgp_plane_dellink,
+	.get_link_net	= wgp_plane_get_link_net,
+};

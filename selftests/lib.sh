@@ -1,0 +1,161 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers shared by the wgplanes selftests. Source it first thing:
+#
+#	. "$(dirname "$0")/lib.sh"
+#
+# A test is an executable script; it reports its checks as KTAP comment
+# lines and ends with test_end, which exits with the kselftest codes:
+# 0 pass, 1 fail, 4 skip. Network namespaces made with new_ns get unique
+# names and are deleted on exit; every test also fails when the kernel log
+# gained an oops, a warning or another report while it ran.
+
+set -e
+set -o pipefail
+
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+SELFTESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WGPLANES_TOP=${WGPLANES_TOP:-$(cd "$SELFTESTS_DIR/.." && pwd)}
+WGPLANES=${WGPLANES:-$WGPLANES_TOP/tools/wgplanes/wgplanes}
+KVER=${KVER:-$(uname -r)}
+TEST_NAME=$(basename "$0" .sh)
+
+_failures=0
+_checks=0
+_namespaces=()
+_cleanups=()
+_kmsg_start=$(dmesg 2>/dev/null | wc -l)
+
+log() { echo "# $*"; }
+
+# check DESCRIPTION COMMAND...: run COMMAND, record and report the result.
+check() {
+	local desc=$1 out
+	shift
+	_checks=$((_checks + 1))
+	if out=$("$@" 2>&1); then
+		echo "# ok: $desc"
+	else
+		echo "# FAIL: $desc"
+		[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /' | head -n 20
+		_failures=$((_failures + 1))
+	fi
+}
+
+# check_fail DESCRIPTION COMMAND...: COMMAND must fail.
+check_fail() {
+	local desc=$1 out
+	shift
+	_checks=$((_checks + 1))
+	if out=$("$@" 2>&1); then
+		echo "# FAIL: $desc (succeeded)"
+		[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /' | head -n 20
+		_failures=$((_failures + 1))
+	else
+		echo "# ok: $desc"
+	fi
+}
+
+# check_output DESCRIPTION PATTERN COMMAND...: COMMAND succeeds and its
+# output (stdout and stderr) matches the extended regex PATTERN.
+check_output() {
+	local desc=$1 pat=$2 out
+	shift 2
+	_checks=$((_checks + 1))
+	out=$("$@" 2>&1) || true
+	if printf '%s\n' "$out" | grep -Eq -- "$pat"; then
+		echo "# ok: $desc"
+	else
+		echo "# FAIL: $desc (no match for '$pat')"
+		printf '%s\n' "$out" | sed 's/^/#   /' | head -n 20
+		_failures=$((_failures + 1))
+	fi
+}
+
+fail() {
+	echo "# FAIL: $*"
+	_failures=$((_failures + 1))
+}
+
+skip() {
+	echo "# SKIP: $*"
+	_run_cleanups
+	exit $KSFT_SKIP
+}
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "'$c' is not installed"
+	done
+}
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+}
+
+# require_module: the wgplanes module is loaded (the VM harness loads it).
+require_module() {
+	[ -d /sys/module/wgplanes ] || skip "the wgplanes module is not loaded"
+}
+
+# new_ns VAR: create a namespace with a unique name, store it in VAR.
+new_ns() {
+	local name="wgp-$TEST_NAME-$$-${#_namespaces[@]}"
+	ip netns add "$name"
+	ip -n "$name" link set lo up
+	_namespaces+=("$name")
+	printf -v "$1" '%s' "$name"
+}
+
+# at_exit COMMAND...: run COMMAND (as one string) when the test ends.
+at_exit() {
+	_cleanups+=("$*")
+}
+
+_run_cleanups() {
+	local i ns
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
+	done
+	_cleanups=()
+	for ns in "${_namespaces[@]}"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	_namespaces=()
+}
+trap _run_cleanups EXIT
+
+# wait_until TIMEOUT_S COMMAND...: poll COMMAND until it succeeds.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.1
+	done
+}
+
+# kmsg_clean: the kernel log gained no report since the test started.
+kmsg_clean() {
+	dmesg | tail -n +"$((_kmsg_start + 1))" |
+		"$WGPLANES_TOP/tools/vm/check-kmsg"
+}
+
+test_end() {
+	_run_cleanups
+	# namespaces are torn down asynchronously: let that settle, so a
+	# report from teardown is caught by this test.
+	sleep 0.2
+	check "kernel log clean" kmsg_clean
+	if [ "$_failures" -ne 0 ]; then
+		echo "# $TEST_NAME: $_failures of $_checks checks failed"
+		exit $KSFT_FAIL
+	fi
+	echo "# $TEST_NAME: $_checks checks passed"
+	exit $KSFT_PASS
+}

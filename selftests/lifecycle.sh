@@ -8,6 +8,7 @@
 
 require_root
 require_module
+require_cmd tcpdump python3
 new_ns a
 new_ns b
 
@@ -47,22 +48,21 @@ tx_dropped() {
 check_output "plane tx_dropped > 0" '^[1-9]' tx_dropped fleet0-storage
 check "fleet sums its planes' counters" sh -c \
 	"[ \"\$(ip -n $a -s -j link show fleet0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"stats64\"][\"tx\"][\"dropped\"])')\" -ge 1 ]"
-if command -v tcpdump >/dev/null; then
-	tcpdump_sees() {
-		local f
-		f=$(mktemp)
-		ip netns exec "$a" timeout 8 tcpdump -n -i fleet0-storage -c 1 \
-			icmp >"$f" 2>/dev/null &
-		sleep 2
-		ip netns exec "$a" ping -c 3 -i 0.3 -W 1 10.80.0.9 >/dev/null 2>&1 || true
-		wait
-		grep -q '10.80.0.1 > 10.80.0.9: ICMP echo request' "$f"
-		local r=$?
-		rm -f "$f"
-		return $r
-	}
-	check "tcpdump captures on a plane" tcpdump_sees
-fi
+tcpdump_sees() {
+	local d r
+	d=$(mktemp -d)
+	ip netns exec "$a" timeout 20 tcpdump -l -n -i fleet0-storage \
+		-c 1 icmp >"$d/out" 2>"$d/err" &
+	wait_until 15 grep -q 'listening on' "$d/err"
+	ip netns exec "$a" ping -c 3 -i 0.3 -W 1 10.80.0.9 >/dev/null 2>&1 || true
+	wait
+	grep -q '10.80.0.1 > 10.80.0.9: ICMP echo request' "$d/out"
+	r=$?
+	cat "$d/out" "$d/err"
+	rm -rf "$d"
+	return $r
+}
+check "tcpdump captures on a plane" tcpdump_sees
 
 # deleting one plane leaves the fleet and the other planes
 check "ip link del of a single plane" n link del fleet0-backend

@@ -520,7 +520,7 @@ static int wgp_get_plane_dumpit(struct sk_buff *skb,
 	struct wgp_dump_ctx *ctx = (struct wgp_dump_ctx *)cb->args[0];
 	struct wgp_plane *plane = ctx->plane;
 	struct nlattr *peers;
-	bool first, progress = false;
+	bool first, progress = false, any_peer = false;
 	void *hdr;
 	int ret;
 	u64 seq;
@@ -575,19 +575,21 @@ static int wgp_get_plane_dumpit(struct sk_buff *skb,
 	while (ctx->peer) {
 		ret = wgp_dump_peer(skb, ctx);
 		if (ret) {
-			progress |= ret > 0;
+			any_peer |= ret > 0;
 			break;
 		}
-		progress = true;
+		any_peer = true;
 		ctx->peer_idx++;
 		ctx->peer = list_is_last(&ctx->peer->plane_list,
 					 &plane->peer_list) ? NULL :
 			    list_next_entry(ctx->peer, plane_list);
 	}
-	if (nla_len(peers))
+	if (any_peer) {
 		nla_nest_end(skb, peers);
-	else
+		progress = true;
+	} else {
 		nla_nest_cancel(skb, peers);
+	}
 
 out_end:
 	if (!progress && !ctx->peer) {

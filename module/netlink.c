@@ -539,7 +539,7 @@ static int wgp_get_plane_dumpit(struct sk_buff *skb,
 		rtnl_lock();
 	mutex_lock(&plane->conf_lock);
 	if (!plane->peer_hash) {
-		/* the plane was deleted */
+		NL_SET_ERR_MSG(cb->extack, "the plane was deleted");
 		ret = -ENODEV;
 		goto out_unlock;
 	}

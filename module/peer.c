@@ -95,7 +95,10 @@ void wgp_plane_conf_uninit(struct wgp_plane *plane)
 
 	kvfree_rcu(t, rcu);
 	free_cpumask_var(plane->policy.cpus);
-	mutex_destroy(&plane->conf_lock);
+	/*
+	 * conf_lock stays usable: a netlink request that holds the device
+	 * finds peer_hash NULL under it and gives up.
+	 */
 }
 
 struct wgp_peer *wgp_peer_lookup(struct wgp_plane *plane,

@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers of the interoperability tests (interop_*.sh): a "device under
+# test" (DUT) and stock WireGuard nodes. Source it after lib.sh:
+#
+#	. "$(dirname "$0")/lib.sh"
+#	. "$(dirname "$0")/lib_wg.sh"
+#
+# The DUT is a wgplanes plane configured with the wgplanes tool. With
+# DUT=stock in the environment, the same test runs with stock "wireguard"
+# devices (named like the planes) configured with wg instead: this proves
+# the test itself right, independently of the wgplanes engine. Nothing here
+# skips a check because the engine is missing: that must show as FAIL.
+#
+#	DUT=stock selftests/run interop_fleet.sh
+#
+# Node kinds: "dut" (a plane, or a stock device when DUT=stock) and "stock"
+# (always a stock wireguard device configured with wg).
+
+DUT=${DUT:-wgplanes}
+case "$DUT" in
+stock)		DUT_WG=${DUT_WG:-wg} ;;
+wgplanes)	DUT_WG=${DUT_WG:-$WGPLANES} ;;
+*)		echo "# FAIL: unknown DUT='$DUT' (wgplanes or stock)"
+		exit $KSFT_FAIL ;;
+esac
+STOCK_WG=${STOCK_WG:-wg}
+
+WG_TMP=$(mktemp -d)
+at_exit rm -rf "$WG_TMP"
+
+# require_interop: root, the tools, stock wireguard, and the module when
+# the DUT is a plane.
+require_interop() {
+	require_root
+	require_cmd ip wg ping python3
+	[ "$DUT" = stock ] || require_module
+	modprobe wireguard 2>/dev/null || [ -d /sys/module/wireguard ] ||
+		skip "stock wireguard module not available"
+	log "DUT=$DUT ($DUT_WG)"
+}
+
+# dut_create NS FLEET ROLE: make the device under test FLEET-ROLE in NS and
+# set it up. A plane of fleet FLEET (the fleet is created on first use; its
+# other planes stay unused), or with DUT=stock a wireguard device of that
+# name.
+dut_create() {
+	local ns=$1 fleet=$2 role=$3
+	if [ "$DUT" = stock ]; then
+		ip -n "$ns" link add "$fleet-$role" type wireguard || return 1
+	else
+		ip -n "$ns" link show "$fleet" >/dev/null 2>&1 ||
+			ip -n "$ns" link add "$fleet" type wgplanes || return 1
+		ip -n "$ns" link show "$fleet-$role" >/dev/null || return 1
+	fi
+	ip -n "$ns" link set "$fleet-$role" up
+}
+
+# stock_create NS DEV: a stock wireguard device, up.
+stock_create() {
+	ip -n "$1" link add "$2" type wireguard &&
+		ip -n "$1" link set "$2" up
+}
+
+# node_create KIND NS DEV: DEV is FLEET-ROLE for a dut.
+node_create() {
+	if [ "$1" = dut ]; then
+		dut_create "$2" "${3%-*}" "${3##*-}"
+	else
+		stock_create "$2" "$3"
+	fi
+}
+
+# dut_wg NS ARGS...: the DUT's tool in NS; stock_wg likewise with wg;
+# wgx KIND NS ARGS... either.
+dut_wg() { local ns=$1; shift; ip netns exec "$ns" "$DUT_WG" "$@"; }
+stock_wg() { local ns=$1; shift; ip netns exec "$ns" "$STOCK_WG" "$@"; }
+wgx() {
+	local kind=$1
+	shift
+	if [ "$kind" = dut ]; then dut_wg "$@"; else stock_wg "$@"; fi
+}
+
+# keypair NAME: $WG_TMP/NAME.key and NAME.pub; prints the public key.
+keypair() {
+	[ -s "$WG_TMP/$1.key" ] || {
+		wg genkey > "$WG_TMP/$1.key"
+		wg pubkey < "$WG_TMP/$1.key" > "$WG_TMP/$1.pub"
+	}
+	cat "$WG_TMP/$1.pub"
+}
+pubkey_of() { cat "$WG_TMP/$1.pub"; }
+keyfile() { echo "$WG_TMP/$1.key"; }
+
+# wg_iface KIND NS DEV KEYNAME PORT [ADDR...]: private key, listen port
+# and tunnel addresses of a node.
+wg_iface() {
+	local kind=$1 ns=$2 dev=$3 key=$4 port=$5 a
+	shift 5
+	keypair "$key" >/dev/null
+	wgx "$kind" "$ns" set "$dev" listen-port "$port" \
+		private-key "$(keyfile "$key")" || return 1
+	for a in "$@"; do
+		ip -n "$ns" addr add "$a" dev "$dev" || return 1
+	done
+}
+
+# wg_peer KIND NS DEV PEERKEYNAME ALLOWED [ENDPOINT [KEEPALIVE]]
+wg_peer() {
+	local kind=$1 ns=$2 dev=$3 peer=$4 allowed=$5 ep=$6 ka=$7
+	local args=(peer "$(keypair "$peer")" allowed-ips "$allowed")
+	[ -z "$ep" ] || args+=(endpoint "$ep")
+	[ -z "$ka" ] || args+=(persistent-keepalive "$ka")
+	wgx "$kind" "$ns" set "$dev" "${args[@]}"
+}
+
+# veth_link NS1 IF1 ADDR1 NS2 IF2 ADDR2: a veth pair between two
+# namespaces, up, with an address (CIDR) on each end ("" for none).
+veth_link() {
+	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4" ||
+		return 1
+	ip -n "$1" link set "$2" up && ip -n "$4" link set "$5" up || return 1
+	[ -z "$3" ] || ip -n "$1" addr add "$3" dev "$2" nodad || return 1
+	[ -z "$6" ] || ip -n "$4" addr add "$6" dev "$5" nodad || return 1
+}
+
+# pings NS ADDR [COUNT]: ping succeeds (a few tries for the handshake).
+pings() {
+	local ns=$1 addr=$2 n=${3:-2} opt=
+	case "$addr" in *:*) opt=-6 ;; esac
+	# the first packets wait for the handshake; then COUNT must pass
+	ip netns exec "$ns" ping $opt -c 1 -W 3 "$addr" >/dev/null 2>&1 ||
+		ip netns exec "$ns" ping $opt -c 1 -W 3 "$addr" >/dev/null 2>&1 ||
+		ip netns exec "$ns" ping $opt -c 1 -W 5 "$addr" >/dev/null 2>&1
+	ip netns exec "$ns" ping $opt -c "$n" -i 0.2 -W 2 "$addr"
+}
+
+# no_ping NS ADDR: no reply at all (3 tries).
+no_ping() {
+	local opt=
+	case "$2" in *:*) opt=-6 ;; esac
+	! ip netns exec "$1" ping $opt -c 3 -i 0.3 -W 1 "$2"
+}
+
+# nft_counter NS FAMILY TABLE NAME: packets of a named counter.
+nft_counter() {
+	ip netns exec "$1" nft list counter "$2" "$3" "$4" |
+		sed -n 's/.*packets \([0-9]*\) bytes.*/\1/p'
+}
+
+# tcp_listen NS PORT: a TCP server on PORT that greets each connection with
+# "SSH-2.0-wgplanes-test" (nc may be missing; python3 is not).
+tcp_listen() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1])))
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"SSH-2.0-wgplanes-test\r\n")
+    c.close()
+' "$2" >/dev/null 2>&1 &
+	at_exit kill $!
+	wait_until 10 sh -c "ip netns exec $1 ss -Htln | grep -q ':$2 '"
+}
+
+# tcp_greets NS ADDR PORT: a TCP connection gets the greeting in 3 s.
+tcp_greets() {
+	ip netns exec "$1" timeout 3 bash -c \
+		"exec 3<>/dev/tcp/$2/$3 && head -c 7 <&3" | grep -q '^SSH-2.0'
+}

@@ -30,4 +30,24 @@
 #define COMPAT_GENL_DUMP_ATTRS(cb) (genl_dumpit_info(cb)->attrs)
 #endif
 
+/*
+ * IFF_LIVE_RENAME_OK is gone in 6.12, where any device may be renamed while
+ * up.
+ */
+#if WGP_KERNEL_AT_LEAST(6, 12, 0)
+#define COMPAT_IFF_LIVE_RENAME_OK 0
+#else
+#define COMPAT_IFF_LIVE_RENAME_OK IFF_LIVE_RENAME_OK
+#endif
+
+/* 6.12 moved <asm/unaligned.h> to <linux/unaligned.h>. */
+#if WGP_KERNEL_AT_LEAST(6, 12, 0)
+#define COMPAT_HAVE_LINUX_UNALIGNED_H 1
+#endif
+
+/* 6.5 moved skb_gso_segment() from <linux/netdevice.h> to <net/gso.h>. */
+#if WGP_KERNEL_AT_LEAST(6, 5, 0)
+#define COMPAT_HAVE_NET_GSO_H 1
+#endif
+
 #endif /* _WGP_COMPAT_H */

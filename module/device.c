@@ -15,12 +15,19 @@
 
 #include "device.h"
 #include "fleet.h"
+#include "peer.h"
+#include "engine.h"
+#include "queueing.h"
+#include "socket.h"
 
 /* Outer headers the largest case needs: IPv6 + UDP + data message header. */
 #define WGP_OUTER_OVERHEAD	(40 + 8 + 16)
 /* Padding to 16 bytes and the authentication tag. */
 #define WGP_TAILROOM		(15 + 16)
 #define WGP_DEFAULT_MTU		1420
+#define WGP_PLANE_FEATURES	(NETIF_F_HW_CSUM | NETIF_F_RXCSUM | \
+				 NETIF_F_SG | NETIF_F_GSO | \
+				 NETIF_F_GSO_SOFTWARE | NETIF_F_HIGHDMA)
 
 struct wgp_plane *wgp_plane_from_dev(struct net_device *dev)
 {
@@ -92,25 +99,6 @@ static void wgp_plane_get_stats64(struct net_device *dev,
 	wgp_counters_to_link_stats(c, stats);
 }
 
-/*
- * Until the protocol engine routes packets to peers, no destination has a
- * peer: answer as WireGuard does for an unrouted destination.
- */
-static netdev_tx_t wgp_plane_xmit(struct sk_buff *skb, struct net_device *dev)
-{
-	struct wgp_plane *plane = netdev_priv(dev);
-
-	if (skb->protocol == htons(ETH_P_IP) &&
-	    pskb_network_may_pull(skb, sizeof(struct iphdr)))
-		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
-	else if (skb->protocol == htons(ETH_P_IPV6) &&
-		 pskb_network_may_pull(skb, sizeof(struct ipv6hdr)))
-		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH, 0);
-	wgp_count(plane, WGPLANES_CNT_DROP_NO_PEER);
-	kfree_skb(skb);
-	return NETDEV_TX_OK;
-}
-
 static int wgp_plane_get_iflink(const struct net_device *dev)
 {
 	struct wgp_plane *plane = netdev_priv(dev);
@@ -127,12 +115,41 @@ static int wgp_plane_dev_init(struct net_device *dev)
 	plane->counters = alloc_percpu(struct wgp_counters);
 	if (!plane->counters)
 		return -ENOMEM;
-	ret = 0;
+	ret = wgp_plane_conf_init(plane);
+	if (ret)
+		goto err_counters;
+	ret = wgp_plane_engine_init(plane);
+	if (ret)
+		goto err_conf;
+	return 0;
+
+err_conf:
+	wgp_plane_conf_uninit(plane);
+err_counters:
+	free_percpu(plane->counters);
+	plane->counters = NULL;
 	return ret;
 }
 
 static void wgp_plane_dev_uninit(struct net_device *dev)
 {
+	struct wgp_plane *plane = netdev_priv(dev);
+
+	/* no more received packets, then no more peers, then the rest */
+	wgp_socket_close(plane);
+	wgp_plane_conf_uninit(plane);
+	wgp_plane_engine_uninit(plane);
+}
+
+static int wgp_plane_open(struct net_device *dev)
+{
+	return wgp_plane_engine_open(netdev_priv(dev));
+}
+
+static int wgp_plane_stop(struct net_device *dev)
+{
+	wgp_plane_engine_stop(netdev_priv(dev));
+	return 0;
 }
 
 static void wgp_plane_destruct(struct net_device *dev)
@@ -145,7 +162,9 @@ static void wgp_plane_destruct(struct net_device *dev)
 static const struct net_device_ops wgp_plane_netdev_ops = {
 	.ndo_init		= wgp_plane_dev_init,
 	.ndo_uninit		= wgp_plane_dev_uninit,
-	.ndo_start_xmit		= wgp_plane_xmit,
+	.ndo_open		= wgp_plane_open,
+	.ndo_stop		= wgp_plane_stop,
+	.ndo_start_xmit		= wgp_xmit,
 	.ndo_get_stats64	= wgp_plane_get_stats64,
 	.ndo_get_iflink		= wgp_plane_get_iflink,
 };
@@ -167,6 +186,10 @@ void wgp_plane_setup(struct net_device *dev)
 	dev->max_mtu = IP_MAX_MTU - WGP_OUTER_OVERHEAD;
 	dev->tx_queue_len = 1000;
 	COMPAT_SET_LLTX(dev);
+	/* GSO packets are segmented and checksummed before encryption */
+	dev->features |= WGP_PLANE_FEATURES;
+	dev->hw_features |= WGP_PLANE_FEATURES;
+	dev->hw_enc_features |= WGP_PLANE_FEATURES;
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = wgp_plane_destruct;
 

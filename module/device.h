@@ -23,6 +23,8 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/wgplanes.h>
 
+#include "engine.h"
+
 struct wgp_fleet;
 
 /* Per-CPU counters of a plane, indexed by enum wgplanes_counter. */
@@ -62,6 +64,9 @@ struct wgp_plane {
 
 	struct wgp_policy policy;
 	struct wgp_counters __percpu *counters;
+
+	/* protocol engine: sockets, queues, workers (engine.h) */
+	struct wgp_plane_engine eng;
 };
 
 struct wgp_fleet {

@@ -76,7 +76,7 @@ static void wgp_fleet_setup(struct net_device *dev)
 	dev->type = ARPHRD_NONE;
 	dev->flags = IFF_NOARP;
 	/* no traffic: renaming it while up is harmless */
-	dev->priv_flags |= IFF_NO_QUEUE | IFF_LIVE_RENAME_OK;
+	dev->priv_flags |= IFF_NO_QUEUE | COMPAT_IFF_LIVE_RENAME_OK;
 	dev->hard_header_len = 0;
 	dev->addr_len = 0;
 	dev->mtu = ETH_DATA_LEN;

@@ -13,6 +13,8 @@
 #include "device.h"
 #include "allowedips.h"
 #include "selftest.h"
+#include "engine.h"
+#include "netlink.h"
 
 static bool selftest;
 module_param(selftest, bool, 0444);
@@ -32,14 +34,26 @@ static int __init wgp_mod_init(void)
 			goto err_selftest;
 	}
 
+	ret = wgp_engine_init();
+	if (ret)
+		goto err_engine;
+
 	ret = wgp_device_init();
 	if (ret)
 		goto err_device;
 
+	ret = wgp_genetlink_init();
+	if (ret)
+		goto err_genetlink;
+
 	pr_info("wgplanes " WGP_VERSION " loaded\n");
 	return 0;
 
+err_genetlink:
+	wgp_device_uninit();
 err_device:
+	wgp_engine_uninit();
+err_engine:
 err_selftest:
 	wgp_allowedips_slab_uninit();
 	return ret;
@@ -47,7 +61,9 @@ err_selftest:
 
 static void __exit wgp_mod_exit(void)
 {
+	wgp_genetlink_uninit();
 	wgp_device_uninit();
+	wgp_engine_uninit();
 	wgp_allowedips_slab_uninit();
 	pr_info("wgplanes unloaded\n");
 }

@@ -158,6 +158,11 @@ struct wgp_peer *wgp_peer_create(struct wgp_plane *plane,
 	}
 
 	peer->plane = plane;
+	if (wgp_peer_engine_init(peer)) {
+		kfree(peer);
+		NL_SET_ERR_MSG(extack, "out of memory for a new peer");
+		return ERR_PTR(-ENOMEM);
+	}
 	INIT_LIST_HEAD(&peer->allowedips_list);
 	peer->internal_id = atomic64_inc_return(&wgp_peer_ids);
 	memcpy(peer->public_key, public_key, WGPLANES_KEY_LEN);
@@ -189,6 +194,7 @@ static void wgp_peer_release(struct kref *kref)
 {
 	struct wgp_peer *peer = container_of(kref, struct wgp_peer, refcount);
 
+	wgp_peer_engine_free(peer);
 	call_rcu(&peer->rcu, wgp_peer_free_rcu);
 }
 
@@ -211,6 +217,8 @@ void wgp_peer_remove(struct wgp_peer *peer)
 	hlist_del_init_rcu(&peer->pubkey_hash);
 	plane->num_peers--;
 	plane->conf_seq++;
+	/* timers, work, queues and keys of the peer stop here */
+	wgp_peer_engine_stop(peer);
 	wgp_peer_put(peer);
 }
 

@@ -26,6 +26,7 @@
 #include <linux/wgplanes.h>
 
 #include "allowedips.h"
+#include "engine.h"
 
 struct wgp_plane;
 
@@ -57,6 +58,9 @@ struct wgp_peer {
 	struct list_head plane_list;	/* plane->peer_list, conf_lock */
 	struct hlist_node pubkey_hash;	/* wgp_pubkey_table, conf_lock/RCU */
 	bool is_dead;			/* removed from the plane */
+
+	/* protocol engine: handshake, keypairs, queues, timers (engine.h) */
+	struct wgp_peer_engine eng;
 };
 
 #define WGP_PUBKEY_HASH_BITS	11

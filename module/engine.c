@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lifecycle of the protocol engine: per plane (device init/uninit, up/down),
+ * per peer (creation, removal, release), module-wide (namespace exit hook,
+ * debugfs, leak accounting), and the choice of CPU for the plane's work.
+ *
+ * Test hook: /sys/kernel/debug/wgplanes/<ifname>/age (write-only, exists
+ * while the plane is up, named after the plane's name when it went up).
+ * Writing N makes every keypair, handshake and cookie timestamp of the plane
+ * N seconds older, so a test can see e.g. the rekey after REKEY_AFTER_TIME
+ * without waiting two minutes. Timers already armed are not moved.
+ */
+#include <linux/debugfs.h>
+#include <linux/cpumask.h>
+#include <linux/smp.h>
+#include <linux/kstrtox.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "device.h"
+#include "peer.h"
+#include "engine.h"
+#include "queueing.h"
+#include "socket.h"
+#include "timers.h"
+
+static LIST_HEAD(wgp_all_planes);
+static DEFINE_MUTEX(wgp_all_planes_lock);
+static atomic_long_t wgp_peers_live = ATOMIC_LONG_INIT(0);
+static struct dentry *wgp_debugfs_root;
+
+/*
+ * The one place that decides where a plane's work runs: the hint-th CPU
+ * (modulo) of the plane's effective mask, the configured mask restricted to
+ * online CPUs, or all online CPUs when that is empty.
+ */
+int wgp_plane_cpu(struct wgp_plane *plane, u32 hint)
+{
+	const struct cpumask *mask = plane->policy.cpus;
+	unsigned int n = 0;
+	int cpu;
+
+	if (!mask || !cpumask_intersects(mask, cpu_online_mask))
+		mask = cpu_online_mask;
+	for_each_cpu_and(cpu, mask, cpu_online_mask)
+		n++;
+	if (!n)
+		return raw_smp_processor_id();
+	hint %= n;
+	for_each_cpu_and(cpu, mask, cpu_online_mask) {
+		if (!hint--)
+			return cpu;
+	}
+	return raw_smp_processor_id();
+}
+
+bool wgp_peer_alive(struct wgp_peer *peer)
+{
+	return !READ_ONCE(peer->is_dead) && READ_ONCE(peer->plane->eng.ready);
+}
+
+void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work)
+{
+	struct wgp_plane *plane = peer->plane;
+
+	rcu_read_lock_bh();
+	if (likely(wgp_peer_alive(peer)))
+		queue_work_on(wgp_plane_cpu(plane, (u32)peer->internal_id),
+			      plane->eng.wq, work);
+	rcu_read_unlock_bh();
+}
+
+/* Peers */
+
+int wgp_peer_engine_init(struct wgp_peer *peer)
+{
+	struct wgp_peer_engine *eng = &peer->eng;
+	int ret;
+
+	ret = dst_cache_init(&eng->dst_cache, GFP_KERNEL);
+	if (ret)
+		return ret;
+	wgp_handshake_init(peer);
+	spin_lock_init(&eng->keypairs.lock);
+	wgp_cookie_init(&eng->cookie);
+	skb_queue_head_init(&eng->staged);
+	skb_queue_head_init(&eng->rx_queue);
+	INIT_WORK(&eng->tx_work, wgp_packet_tx_worker);
+	INIT_WORK(&eng->rx_work, wgp_packet_rx_worker);
+	INIT_WORK(&eng->hs_work, wgp_handshake_tx_worker);
+	wgp_timers_init(peer);
+	spin_lock_init(&eng->ep_lock);
+	/* long ago: the first handshake may go at once */
+	eng->last_sent_handshake_ns = wgp_now_ns() -
+		(u64)(WGP_REKEY_TIMEOUT + 1) * NSEC_PER_SEC;
+	atomic_long_inc(&wgp_peers_live);
+	return 0;
+}
+
+/*
+ * Brings a peer to rest: no timer, no work, no queued packet, no key. The
+ * caller made wgp_peer_alive() false for it and waited a grace period.
+ */
+static void wgp_peer_quiesce(struct wgp_peer *peer)
+{
+	struct wgp_peer_engine *eng = &peer->eng;
+
+	wgp_timers_stop(peer);
+	cancel_work_sync(&eng->tx_work);
+	cancel_work_sync(&eng->rx_work);
+	cancel_work_sync(&eng->hs_work);
+	/* a work item that ran last may have armed a timer before the end */
+	wgp_timers_stop(peer);
+	skb_queue_purge(&eng->staged);
+	wgp_rx_queue_purge(peer);
+	wgp_keypairs_clear(peer);
+	wgp_handshake_clear(peer);
+	eng->flags = 0;
+}
+
+/* From wgp_peer_remove(): peer->is_dead is set, conf_lock held. */
+void wgp_peer_engine_stop(struct wgp_peer *peer)
+{
+	synchronize_net();
+	wgp_peer_quiesce(peer);
+}
+
+/* From the release of the last reference; any context but hard IRQ. */
+void wgp_peer_engine_free(struct wgp_peer *peer)
+{
+	WARN_ON(peer->eng.handshake.entry.hashed);
+	dst_cache_destroy(&peer->eng.dst_cache);
+	atomic_long_dec(&wgp_peers_live);
+}
+
+/* debugfs */
+
+static ssize_t wgp_age_write(struct file *file, const char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	struct wgp_plane *plane = file->private_data;
+	struct wgp_peer *peer;
+	u64 ns;
+	u32 secs;
+	int ret;
+
+	ret = kstrtou32_from_user(buf, count, 0, &secs);
+	if (ret)
+		return ret;
+	ns = (u64)secs * NSEC_PER_SEC;
+
+	spin_lock_bh(&plane->eng.cookie.lock);
+	plane->eng.cookie.secret_birth_ns -= ns;
+	spin_unlock_bh(&plane->eng.cookie.lock);
+
+	mutex_lock(&plane->conf_lock);
+	list_for_each_entry(peer, &plane->peer_list, plane_list) {
+		wgp_noise_age_peer(peer, ns);
+		wgp_cookie_age(&peer->eng.cookie, ns);
+		WRITE_ONCE(peer->eng.last_sent_handshake_ns,
+			   peer->eng.last_sent_handshake_ns - ns);
+	}
+	mutex_unlock(&plane->conf_lock);
+	return count;
+}
+
+static const struct file_operations wgp_age_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = wgp_age_write,
+	.llseek = noop_llseek,
+};
+
+static void wgp_debugfs_add(struct wgp_plane *plane)
+{
+	struct dentry *d;
+
+	if (IS_ERR_OR_NULL(wgp_debugfs_root))
+		return;
+	d = debugfs_create_dir(plane->dev->name, wgp_debugfs_root);
+	if (IS_ERR(d))
+		return;		/* e.g. the same name in another netns */
+	debugfs_create_file("age", 0200, d, plane, &wgp_age_fops);
+	plane->eng.debugfs = d;
+}
+
+static void wgp_debugfs_del(struct wgp_plane *plane)
+{
+	debugfs_remove(plane->eng.debugfs);
+	plane->eng.debugfs = NULL;
+}
+
+/* Planes */
+
+int wgp_plane_engine_init(struct wgp_plane *plane)
+{
+	struct wgp_plane_engine *eng = &plane->eng;
+	unsigned int wq_flags = 0;
+	int ret = -ENOMEM;
+
+	mutex_init(&eng->sock_lock);
+	skb_queue_head_init(&eng->hs_queue);
+	INIT_WORK(&eng->hs_work, wgp_handshake_rx_worker);
+	atomic_set(&eng->decq_count, 0);
+	wgp_cookie_checker_init(&eng->cookie);
+	wgp_ratelimiter_init(&eng->ratelimiter);
+
+	if (plane->policy.priority == WGPLANES_PRIO_HIGH)
+		wq_flags |= WQ_HIGHPRI;
+	/* bound (per-CPU): work runs exactly where queue_work_on() says */
+	eng->wq = alloc_workqueue("wgp-%s", wq_flags, 0, plane->dev->name);
+	if (!eng->wq)
+		goto err;
+	eng->index = wgp_index_table_alloc();
+	if (!eng->index)
+		goto err_wq;
+	ret = gro_cells_init(&eng->gro, plane->dev);
+	if (ret)
+		goto err_index;
+
+	mutex_lock(&wgp_all_planes_lock);
+	list_add(&eng->all_list, &wgp_all_planes);
+	mutex_unlock(&wgp_all_planes_lock);
+	return 0;
+
+err_index:
+	wgp_index_table_free(eng->index);
+	eng->index = NULL;
+err_wq:
+	destroy_workqueue(eng->wq);
+	eng->wq = NULL;
+err:
+	wgp_ratelimiter_uninit(&eng->ratelimiter);
+	return ret;
+}
+
+/* After wgp_plane_conf_uninit(): no peer is left. */
+void wgp_plane_engine_uninit(struct wgp_plane *plane)
+{
+	struct wgp_plane_engine *eng = &plane->eng;
+
+	mutex_lock(&wgp_all_planes_lock);
+	list_del(&eng->all_list);
+	mutex_unlock(&wgp_all_planes_lock);
+
+	wgp_socket_close(plane);
+	cancel_work_sync(&eng->hs_work);
+	skb_queue_purge(&eng->hs_queue);
+	gro_cells_destroy(&eng->gro);
+	destroy_workqueue(eng->wq);
+	wgp_index_table_free(eng->index);
+	wgp_ratelimiter_uninit(&eng->ratelimiter);
+	memzero_explicit(eng->cookie.secret, sizeof(eng->cookie.secret));
+}
+
+int wgp_plane_engine_open(struct wgp_plane *plane)
+{
+	struct wgp_peer *peer;
+	int ret;
+
+	ret = wgp_socket_open(plane);
+	if (ret)
+		return ret;
+	WRITE_ONCE(plane->eng.ready, true);
+	wgp_debugfs_add(plane);
+
+	/* peers with a persistent keepalive announce themselves at once */
+	mutex_lock(&plane->conf_lock);
+	list_for_each_entry(peer, &plane->peer_list, plane_list) {
+		if (READ_ONCE(peer->persistent_keepalive_interval))
+			wgp_request_keepalive(peer);
+	}
+	mutex_unlock(&plane->conf_lock);
+	return 0;
+}
+
+void wgp_plane_engine_stop(struct wgp_plane *plane)
+{
+	struct wgp_plane_engine *eng = &plane->eng;
+	struct wgp_peer *peer;
+
+	WRITE_ONCE(eng->ready, false);
+	wgp_debugfs_del(plane);
+	/* waits a grace period: nothing arms or queues for a peer after it */
+	wgp_socket_close(plane);
+	cancel_work_sync(&eng->hs_work);
+	skb_queue_purge(&eng->hs_queue);
+
+	mutex_lock(&plane->conf_lock);
+	list_for_each_entry(peer, &plane->peer_list, plane_list)
+		wgp_peer_quiesce(peer);
+	mutex_unlock(&plane->conf_lock);
+}
+
+/* Module */
+
+static void __net_exit wgp_pernet_pre_exit(struct net *net)
+{
+	struct wgp_plane_engine *eng;
+	struct wgp_plane *plane;
+
+	mutex_lock(&wgp_all_planes_lock);
+	list_for_each_entry(eng, &wgp_all_planes, all_list) {
+		plane = container_of(eng, struct wgp_plane, eng);
+		if (READ_ONCE(plane->creating_net) == net)
+			wgp_socket_net_exit(plane);
+	}
+	mutex_unlock(&wgp_all_planes_lock);
+}
+
+static struct pernet_operations wgp_pernet_ops = {
+	.pre_exit = wgp_pernet_pre_exit,
+};
+
+int __init wgp_engine_init(void)
+{
+	int ret;
+
+	wgp_noise_init();
+	ret = register_pernet_device(&wgp_pernet_ops);
+	if (ret)
+		return ret;
+	wgp_debugfs_root = debugfs_create_dir("wgplanes", NULL);
+	return 0;
+}
+
+void wgp_engine_uninit(void)
+{
+	long peers, keypairs;
+
+	debugfs_remove_recursive(wgp_debugfs_root);
+	unregister_pernet_device(&wgp_pernet_ops);
+	/* keypairs and peers are freed after a grace period */
+	rcu_barrier();
+	peers = atomic_long_read(&wgp_peers_live);
+	keypairs = wgp_keypairs_alive();
+	if (peers || keypairs)
+		pr_err("wgplanes: leak: %ld peers, %ld keypairs\n", peers,
+		       keypairs);
+}

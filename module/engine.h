@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The protocol engine state of a plane and of a peer, and their lifecycle.
+ *
+ * Work placement: all crypto runs on the plane's workqueue, on a CPU chosen
+ * by wgp_plane_cpu() from the plane's effective CPU mask. Each peer has one
+ * transmit, one receive and one handshake work item; a work item never runs
+ * on two CPUs at once, which keeps each peer's packets in order.
+ *
+ * Shutdown discipline: whatever arms a peer timer, queues a peer work item or
+ * queues a packet to a peer does so inside an RCU-bh read-side section after
+ * checking wgp_peer_alive(). Stopping a peer (removal) or a plane (down) first
+ * makes wgp_peer_alive() false, waits for a grace period, and only then
+ * cancels timers and work and purges queues: nothing can be re-armed behind
+ * its back.
+ */
+#ifndef _WGP_ENGINE_H
+#define _WGP_ENGINE_H
+
+#include <linux/types.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
+#include <linux/timer.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/net.h>
+#include <net/dst_cache.h>
+#include <net/gro_cells.h>
+
+#include "noise.h"
+#include "cookie.h"
+#include "ratelimiter.h"
+
+struct wgp_peer;
+struct wgp_plane;
+struct dentry;
+
+/* bits of wgp_peer_engine.flags */
+enum {
+	WGP_PF_HS_WANT,		/* start a handshake (not a retry) */
+	WGP_PF_HS_RETRY,	/* retransmit the handshake */
+	WGP_PF_KEEPALIVE,	/* send a keepalive if nothing else goes */
+	WGP_PF_ZERO_KEYS,	/* forget all key material */
+	WGP_PF_LASTMINUTE_HS,	/* receive-side rekey already asked */
+	WGP_PF_KEEPALIVE_AGAIN,	/* data came while the keepalive was armed */
+};
+
+struct wgp_peer_engine {
+	struct wgp_handshake handshake;
+	struct wgp_keypairs keypairs;
+	struct wgp_cookie cookie;
+
+	/* packets waiting for a keypair and their encryption, bounded */
+	struct sk_buff_head staged;
+	/* received data messages waiting for decryption */
+	struct sk_buff_head rx_queue;
+	struct work_struct tx_work, rx_work, hs_work;
+
+	struct timer_list t_retransmit, t_keepalive, t_new_handshake;
+	struct timer_list t_zero_keys, t_persistent;
+	unsigned long flags;
+	atomic_t hs_attempts;
+	u64 last_sent_handshake_ns;	/* READ_ONCE/WRITE_ONCE */
+
+	/* the route cache and the sticky source address it is valid for */
+	spinlock_t ep_lock;
+	struct sockaddr_in6 cached_ep;	/* holds a sockaddr_in too */
+	union {
+		__be32 v4;
+		struct in6_addr v6;
+	} src;
+	struct dst_cache dst_cache;
+};
+
+struct wgp_plane_engine {
+	/* sockets: written under sock_lock, read under RCU-bh */
+	struct mutex sock_lock;
+	struct socket __rcu *sock4;
+	struct socket __rcu *sock6;
+	bool sockets_wanted;		/* up: sockets should exist */
+
+	struct workqueue_struct *wq;
+	struct wgp_index_table *index;
+	struct wgp_cookie_checker cookie;
+	struct wgp_ratelimiter ratelimiter;
+
+	struct sk_buff_head hs_queue;
+	struct work_struct hs_work;
+	unsigned long under_load_until;	/* jiffies */
+
+	atomic_t decq_count;
+	struct gro_cells gro;
+	struct dentry *debugfs;
+	struct list_head all_list;	/* wgp_all_planes */
+	bool ready;
+};
+
+/* module-wide */
+int wgp_engine_init(void);
+void wgp_engine_uninit(void);
+
+/* plane: ndo_init/ndo_uninit, ndo_open/ndo_stop */
+int wgp_plane_engine_init(struct wgp_plane *plane);
+void wgp_plane_engine_uninit(struct wgp_plane *plane);
+int wgp_plane_engine_open(struct wgp_plane *plane);
+void wgp_plane_engine_stop(struct wgp_plane *plane);
+
+/* peer: from peer.c's create, remove and release */
+int wgp_peer_engine_init(struct wgp_peer *peer);
+void wgp_peer_engine_stop(struct wgp_peer *peer);
+void wgp_peer_engine_free(struct wgp_peer *peer);
+
+/* The CPU for a work item of this plane; hint spreads peers over CPUs. */
+int wgp_plane_cpu(struct wgp_plane *plane, u32 hint);
+bool wgp_peer_alive(struct wgp_peer *peer);
+/* Inside rcu_read_lock_bh(), or any context: checks wgp_peer_alive(). */
+void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work);
+
+#endif /* _WGP_ENGINE_H */

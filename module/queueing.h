@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The datapath entry points: transmit (ndo_start_xmit, per-peer encryption
+ * work), receive (the sockets' encap_rcv, the plane's handshake work and
+ * per-peer decryption work) and what passes between them in skb->cb.
+ */
+#ifndef _WGP_QUEUEING_H
+#define _WGP_QUEUEING_H
+
+#include <linux/skbuff.h>
+#include <linux/netdevice.h>
+#include <linux/workqueue.h>
+
+struct sock;
+struct wgp_peer;
+struct wgp_keypair;
+
+/* A received data message waiting for decryption. */
+struct wgp_rx_cb {
+	struct wgp_keypair *keypair;	/* a reference */
+	u64 counter;
+};
+
+#define WGP_RX_CB(skb) ((struct wgp_rx_cb *)(skb)->cb)
+
+/* receive.c */
+int wgp_receive(struct sock *sk, struct sk_buff *skb);
+void wgp_handshake_rx_worker(struct work_struct *work);
+void wgp_packet_rx_worker(struct work_struct *work);
+void wgp_rx_queue_purge(struct wgp_peer *peer);
+
+/* send.c */
+netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev);
+void wgp_packet_tx_worker(struct work_struct *work);
+void wgp_handshake_tx_worker(struct work_struct *work);
+/* Asks the peer's handshake work for a new (or a repeated) initiation. */
+void wgp_request_handshake(struct wgp_peer *peer, bool retry);
+/* Sends what is staged, or a keepalive if nothing is. */
+void wgp_request_keepalive(struct wgp_peer *peer);
+void wgp_send_handshake_response(struct wgp_peer *peer);
+
+#endif /* _WGP_QUEUEING_H */

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receive: the UDP sockets' encap_rcv (softirq) checks the size and type of
+ * each message, drops garbage, and queues the rest: handshake messages to
+ * the plane's bounded handshake queue, data messages (once their receiver
+ * index names a live keypair) to the keypair's peer for decryption, bounded
+ * per plane. Workers on the plane's CPUs do the crypto, the replay check,
+ * the allowed-IPs source check, roaming and delivery through GRO.
+ */
+#include <linux/skbuff.h>
+#include <linux/netdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <linux/scatterlist.h>
+#include <net/udp_tunnel.h>
+#include <net/gro_cells.h>
+
+#include "device.h"
+#include "peer.h"
+#include "engine.h"
+#include "queueing.h"
+#include "socket.h"
+#include "timers.h"
+
+#define WGP_MAX_SG	(MAX_SKB_FRAGS + 8)
+
+static size_t wgp_handshake_len(u32 type)
+{
+	switch (type) {
+	case WGP_MSG_INITIATION:
+		return sizeof(struct wgp_msg_initiation);
+	case WGP_MSG_RESPONSE:
+		return sizeof(struct wgp_msg_response);
+	case WGP_MSG_COOKIE:
+		return sizeof(struct wgp_msg_cookie);
+	}
+	return 0;
+}
+
+static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
+{
+	struct wgp_plane_engine *eng = &plane->eng;
+	u32 limit = READ_ONCE(plane->policy.hsq_len);
+	u32 qlen = skb_queue_len_lockless(&eng->hs_queue);
+
+	if (qlen >= limit) {
+		wgp_count(plane, WGPLANES_CNT_DROP_HSQ_FULL);
+		kfree_skb(skb);
+		return;
+	}
+	/* under load while more than 1/8 is queued, and for a second after */
+	if (qlen >= limit / 8) {
+		if (!time_before(jiffies, READ_ONCE(eng->under_load_until)))
+			wgp_count(plane, WGPLANES_CNT_UNDER_LOAD);
+		WRITE_ONCE(eng->under_load_until, jiffies + HZ);
+	}
+	skb_queue_tail(&eng->hs_queue, skb);
+	queue_work_on(wgp_plane_cpu(plane, raw_smp_processor_id()), eng->wq,
+		      &eng->hs_work);
+}
+
+static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
+{
+	struct wgp_msg_data *msg = (struct wgp_msg_data *)skb->data;
+	struct wgp_plane_engine *eng = &plane->eng;
+	struct wgp_keypair *kp;
+	struct wgp_peer *peer;
+
+	rcu_read_lock_bh();
+	kp = wgp_index_lookup_keypair(eng->index, msg->receiver_index);
+	if (unlikely(!kp)) {
+		wgp_count(plane, WGPLANES_CNT_DROP_NO_KEYPAIR);
+		goto err;
+	}
+	peer = kp->entry.peer;
+	if (unlikely(!wgp_peer_alive(peer))) {
+		wgp_count(plane, WGPLANES_CNT_DROP_NO_KEYPAIR);
+		goto err_kp;
+	}
+	if (unlikely(atomic_inc_return(&eng->decq_count) >
+		     READ_ONCE(plane->policy.decq_len))) {
+		atomic_dec(&eng->decq_count);
+		wgp_count(plane, WGPLANES_CNT_DROP_DECQ_FULL);
+		goto err_kp;
+	}
+	WGP_RX_CB(skb)->keypair = kp;
+	WGP_RX_CB(skb)->counter = le64_to_cpu(msg->counter);
+	skb_queue_tail(&peer->eng.rx_queue, skb);
+	wgp_peer_queue_work(peer, &peer->eng.rx_work);
+	rcu_read_unlock_bh();
+	return;
+
+err_kp:
+	wgp_keypair_put(kp);
+err:
+	rcu_read_unlock_bh();
+	kfree_skb(skb);
+}
+
+/* encap_rcv of the plane's sockets: skb->data is the UDP header. */
+int wgp_receive(struct sock *sk, struct sk_buff *skb)
+{
+	struct wgp_plane *plane = rcu_dereference_sk_user_data(sk);
+	unsigned int ulen;
+	size_t hlen;
+	u32 type;
+
+	if (unlikely(!plane)) {
+		kfree_skb(skb);
+		return 0;
+	}
+	if (!pskb_may_pull(skb, sizeof(struct udphdr) +
+			   sizeof(struct wgp_msg_header)))
+		goto err_bad;
+	ulen = ntohs(udp_hdr(skb)->len);
+	if (ulen < sizeof(struct udphdr) + sizeof(struct wgp_msg_header) ||
+	    ulen > skb->len || pskb_trim(skb, ulen))
+		goto err_bad;
+	__skb_pull(skb, sizeof(struct udphdr));
+
+	type = le32_to_cpu(((struct wgp_msg_header *)skb->data)->type);
+	if (type == WGP_MSG_DATA) {
+		if (skb->len < WGP_DATA_MIN_LEN ||
+		    !pskb_may_pull(skb, WGP_DATA_HDR_LEN))
+			goto err_bad;
+		wgp_queue_data(plane, skb);
+		return 0;
+	}
+	hlen = wgp_handshake_len(type);
+	if (!hlen || skb->len != hlen || !pskb_may_pull(skb, hlen))
+		goto err_bad;
+	wgp_queue_handshake(plane, skb);
+	return 0;
+
+err_bad:
+	wgp_count(plane, WGPLANES_CNT_DROP_BAD_PACKET);
+	kfree_skb(skb);
+	return 0;
+}
+
+static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
+{
+	struct wgp_plane_engine *eng = &plane->eng;
+	u32 type = le32_to_cpu(((struct wgp_msg_header *)skb->data)->type);
+	enum wgp_cookie_mac_state mac;
+	struct wgp_msg_cookie reply;
+	struct wgp_peer *peer;
+	bool under_load;
+
+	if (type == WGP_MSG_COOKIE) {
+		if (wgp_cookie_reply_consume(plane, (void *)skb->data))
+			wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_INVALID);
+		else
+			wgp_count(plane, WGPLANES_CNT_COOKIE_RX);
+		return;
+	}
+
+	under_load = time_before(jiffies, READ_ONCE(eng->under_load_until));
+	mac = wgp_cookie_validate(plane, skb, skb->data, skb->len, under_load);
+	if (mac == WGP_MAC_INVALID) {
+		wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC1);
+		return;
+	}
+	if (under_load) {
+		if (mac != WGP_MAC2_VALID) {
+			/* both messages carry their sender index at 4 */
+			wgp_cookie_reply_create(plane, &reply, skb, skb->data,
+						skb->len,
+						((struct wgp_msg_initiation *)
+						 skb->data)->sender_index);
+			wgp_socket_send_reply(plane, skb, &reply,
+					      sizeof(reply));
+			wgp_count(plane, WGPLANES_CNT_COOKIE_TX);
+			wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC2);
+			return;
+		}
+		if (!wgp_ratelimiter_allow(&eng->ratelimiter, skb)) {
+			wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_RATELIMIT);
+			return;
+		}
+	}
+
+	if (type == WGP_MSG_INITIATION)
+		peer = wgp_noise_consume_initiation(plane, (void *)skb->data);
+	else
+		peer = wgp_noise_consume_response(plane, (void *)skb->data);
+	if (!peer) {
+		wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_INVALID);
+		return;
+	}
+	wgp_socket_set_peer_endpoint_from_skb(peer, skb);
+	wgp_timers_any_authenticated_packet_received(peer);
+	wgp_timers_any_authenticated_packet_traversal(peer);
+	WRITE_ONCE(peer->rx_bytes, peer->rx_bytes + skb->len);
+
+	if (type == WGP_MSG_INITIATION) {
+		wgp_count(plane, WGPLANES_CNT_HANDSHAKE_INIT_RX);
+		wgp_send_handshake_response(peer);
+	} else {
+		wgp_count(plane, WGPLANES_CNT_HANDSHAKE_RESP_RX);
+		if (!wgp_noise_begin_session(peer)) {
+			wgp_timers_session_derived(peer);
+			wgp_timers_handshake_complete(peer);
+			/* confirms the session to the responder */
+			wgp_request_keepalive(peer);
+		}
+	}
+	wgp_peer_put(peer);
+}
+
+void wgp_handshake_rx_worker(struct work_struct *work)
+{
+	struct wgp_plane_engine *eng = container_of(work,
+						    struct wgp_plane_engine,
+						    hs_work);
+	struct wgp_plane *plane = container_of(eng, struct wgp_plane, eng);
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&eng->hs_queue))) {
+		wgp_rx_handshake(plane, skb);
+		consume_skb(skb);
+		cond_resched();
+	}
+}
+
+/* Decrypts in place and strips header and tag; false if not authentic. */
+static bool wgp_decrypt(struct sk_buff *skb, struct wgp_keypair *kp,
+			u64 counter)
+{
+	struct scatterlist sg[WGP_MAX_SG];
+	struct sk_buff *trailer;
+	int nsg;
+
+	__skb_pull(skb, WGP_DATA_HDR_LEN);
+	nsg = skb_cow_data(skb, 0, &trailer);
+	if (unlikely(nsg < 0 || nsg > WGP_MAX_SG))
+		return false;
+	sg_init_table(sg, nsg);
+	if (skb_to_sgvec(skb, sg, 0, skb->len) <= 0)
+		return false;
+	if (!chacha20poly1305_decrypt_sg_inplace(sg, skb->len, NULL, 0,
+						 counter, kp->recv_key))
+		return false;
+	return !pskb_trim(skb, skb->len - WGP_AUTHTAG_LEN);
+}
+
+/* The inner packet: its length, protocol and allowed source. */
+static bool wgp_inner_ok(struct wgp_peer *peer, struct sk_buff *skb)
+{
+	struct wgp_plane *plane = peer->plane;
+	struct wgp_peer *owner;
+	unsigned int len;
+	u8 version;
+
+	if (!pskb_may_pull(skb, 1))
+		goto bad;
+	version = skb->data[0] >> 4;
+	if (version == 4 && pskb_may_pull(skb, sizeof(struct iphdr))) {
+		const struct iphdr *iph = (const struct iphdr *)skb->data;
+
+		if (iph->ihl < 5)
+			goto bad;
+		len = ntohs(iph->tot_len);
+		skb->protocol = htons(ETH_P_IP);
+	} else if (version == 6 && pskb_may_pull(skb,
+						 sizeof(struct ipv6hdr))) {
+		len = ntohs(((const struct ipv6hdr *)skb->data)->payload_len) +
+		      sizeof(struct ipv6hdr);
+		skb->protocol = htons(ETH_P_IPV6);
+	} else {
+		goto bad;
+	}
+	if (len > skb->len || pskb_trim(skb, len))
+		goto bad;
+	skb_reset_network_header(skb);
+	skb_reset_mac_header(skb);
+	skb_probe_transport_header(skb);
+
+	rcu_read_lock_bh();
+	owner = wgp_allowedips_lookup_src(wgp_plane_aips(plane), skb);
+	rcu_read_unlock_bh();
+	if (owner != peer) {
+		wgp_count(plane, WGPLANES_CNT_DROP_ALLOWEDIPS);
+		return false;
+	}
+	return true;
+bad:
+	wgp_count(plane, WGPLANES_CNT_DROP_BAD_PACKET);
+	return false;
+}
+
+static void wgp_rx_one(struct wgp_peer *peer, struct wgp_keypair *kp,
+		       struct sk_buff *skb, u64 counter)
+{
+	struct wgp_plane *plane = peer->plane;
+	unsigned int wire_len = skb->len;
+	struct wgp_keypair *cur;
+
+	if (unlikely(wgp_older_than(READ_ONCE(kp->birth_ns),
+				    WGP_REJECT_AFTER_TIME) ||
+		     counter >= WGP_REJECT_AFTER_MESSAGES)) {
+		wgp_count(plane, WGPLANES_CNT_DROP_KEY_EXPIRED);
+		goto drop;
+	}
+	if (unlikely(!wgp_decrypt(skb, kp, counter))) {
+		wgp_count(plane, WGPLANES_CNT_DROP_DECRYPT);
+		goto drop;
+	}
+	if (unlikely(!wgp_replay_check(&kp->replay, counter))) {
+		wgp_count(plane, WGPLANES_CNT_DROP_REPLAY);
+		goto drop;
+	}
+
+	/* authentic from here on */
+	wgp_socket_set_peer_endpoint_from_skb(peer, skb);
+	if (wgp_keypair_received_with(peer, kp)) {
+		wgp_timers_handshake_complete(peer);
+		/* what waited for the confirmed keypair can go now */
+		wgp_peer_queue_work(peer, &peer->eng.tx_work);
+	}
+	wgp_timers_any_authenticated_packet_received(peer);
+	wgp_timers_any_authenticated_packet_traversal(peer);
+	WRITE_ONCE(peer->rx_bytes, peer->rx_bytes + wire_len);
+
+	/* the initiator renews keys before the receive side must reject */
+	rcu_read_lock_bh();
+	cur = rcu_dereference_bh(peer->eng.keypairs.current_kp);
+	if (cur == kp && kp->i_am_initiator &&
+	    wgp_older_than(READ_ONCE(kp->birth_ns), WGP_REJECT_AFTER_TIME -
+			   WGP_KEEPALIVE_TIMEOUT - WGP_REKEY_TIMEOUT) &&
+	    !test_and_set_bit(WGP_PF_LASTMINUTE_HS, &peer->eng.flags))
+		wgp_request_handshake(peer, false);
+	rcu_read_unlock_bh();
+
+	if (!skb->len) {
+		/* a keepalive */
+		consume_skb(skb);
+		return;
+	}
+	wgp_timers_data_received(peer);
+
+	if (!wgp_inner_ok(peer, skb))
+		goto drop;
+
+	skb->dev = plane->dev;
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	skb->csum_level = ~0;
+	skb_dst_drop(skb);
+	nf_reset_ct(skb);
+	skb->mark = 0;
+	wgp_count(plane, WGPLANES_CNT_RX_PACKETS);
+	wgp_count_add(plane, WGPLANES_CNT_RX_BYTES, skb->len);
+	local_bh_disable();
+	gro_cells_receive(&plane->eng.gro, skb);
+	local_bh_enable();
+	return;
+
+drop:
+	kfree_skb(skb);
+}
+
+void wgp_packet_rx_worker(struct work_struct *work)
+{
+	struct wgp_peer *peer = container_of(work, struct wgp_peer,
+					     eng.rx_work);
+	struct wgp_plane *plane = peer->plane;
+	struct wgp_keypair *kp;
+	struct sk_buff *skb;
+	u64 counter;
+
+	while ((skb = skb_dequeue(&peer->eng.rx_queue))) {
+		atomic_dec(&plane->eng.decq_count);
+		kp = WGP_RX_CB(skb)->keypair;
+		counter = WGP_RX_CB(skb)->counter;
+		wgp_rx_one(peer, kp, skb, counter);
+		wgp_keypair_put(kp);
+		cond_resched();
+	}
+}
+
+void wgp_rx_queue_purge(struct wgp_peer *peer)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&peer->eng.rx_queue))) {
+		atomic_dec(&peer->plane->eng.decq_count);
+		wgp_keypair_put(WGP_RX_CB(skb)->keypair);
+		kfree_skb(skb);
+	}
+}

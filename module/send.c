@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit: ndo_start_xmit finds the peer by destination, segments GSO
+ * packets and stages them on the peer; the peer's transmit work, on one of
+ * the plane's CPUs, encrypts and sends them in order, or asks for a
+ * handshake when there is no usable keypair. Handshake initiations are made
+ * by the peer's handshake work.
+ */
+#include <linux/skbuff.h>
+#include <linux/netdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/scatterlist.h>
+#include <net/icmp.h>
+#ifdef COMPAT_HAVE_NET_GSO_H
+#include <net/gso.h>
+#endif
+
+#include "device.h"
+#include "peer.h"
+#include "engine.h"
+#include "queueing.h"
+#include "socket.h"
+#include "timers.h"
+
+#define WGP_MAX_SG	(MAX_SKB_FRAGS + 8)
+
+static void wgp_icmp_unreach(struct sk_buff *skb)
+{
+	if (skb->protocol == htons(ETH_P_IP))
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	else if (skb->protocol == htons(ETH_P_IPV6))
+		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH,
+				0);
+}
+
+netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct wgp_plane *plane = netdev_priv(dev);
+	struct sk_buff *segs, *seg, *next;
+	struct wgp_peer *peer;
+	union wgp_endpoint ep;
+	u32 limit;
+
+	if (skb->protocol == htons(ETH_P_IP)) {
+		if (!pskb_network_may_pull(skb, sizeof(struct iphdr)))
+			goto err_bad;
+	} else if (skb->protocol == htons(ETH_P_IPV6)) {
+		if (!pskb_network_may_pull(skb, sizeof(struct ipv6hdr)))
+			goto err_bad;
+	} else {
+		goto err_bad;
+	}
+
+	rcu_read_lock_bh();
+	peer = wgp_peer_get(wgp_allowedips_lookup_dst(wgp_plane_aips(plane),
+						      skb));
+	rcu_read_unlock_bh();
+	if (unlikely(!peer)) {
+		wgp_icmp_unreach(skb);
+		wgp_count(plane, WGPLANES_CNT_DROP_NO_PEER);
+		goto err;
+	}
+	wgp_peer_get_endpoint(peer, &ep);
+	if (unlikely(ep.addr.sa_family != AF_INET &&
+		     ep.addr.sa_family != AF_INET6)) {
+		wgp_icmp_unreach(skb);
+		wgp_count(plane, WGPLANES_CNT_DROP_NO_ENDPOINT);
+		goto err_peer;
+	}
+
+	if (skb_is_gso(skb)) {
+		segs = skb_gso_segment(skb, 0);
+		if (IS_ERR_OR_NULL(segs)) {
+			wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
+			goto err_peer;
+		}
+		consume_skb(skb);
+		skb = segs;
+	} else {
+		skb_mark_not_on_list(skb);
+	}
+
+	limit = READ_ONCE(plane->policy.txq_len);
+	skb_list_walk_safe(skb, seg, next) {
+		skb_mark_not_on_list(seg);
+		if (unlikely(skb_queue_len_lockless(&peer->eng.staged) >=
+			     limit)) {
+			wgp_count(plane, WGPLANES_CNT_DROP_TXQ_FULL);
+			kfree_skb(seg);
+			continue;
+		}
+		skb_dst_drop(seg);
+		skb_queue_tail(&peer->eng.staged, seg);
+	}
+	wgp_peer_queue_work(peer, &peer->eng.tx_work);
+	wgp_peer_put(peer);
+	return NETDEV_TX_OK;
+
+err_bad:
+	wgp_count(plane, WGPLANES_CNT_DROP_BAD_PACKET);
+	goto err;
+err_peer:
+	wgp_peer_put(peer);
+err:
+	kfree_skb(skb);
+	return NETDEV_TX_OK;
+}
+
+static bool wgp_keypair_usable(struct wgp_keypair *kp)
+{
+	return !wgp_older_than(READ_ONCE(kp->birth_ns),
+			       WGP_REJECT_AFTER_TIME) &&
+	       atomic64_read(&kp->send_counter) < WGP_REJECT_AFTER_MESSAGES;
+}
+
+/* Zero padding to a multiple of 16, but not beyond the MTU. */
+static unsigned int wgp_padded_len(unsigned int len, unsigned int mtu)
+{
+	unsigned int padded = ALIGN(len, WGP_PADDING_MULTIPLE);
+
+	if (len <= mtu && padded > mtu)
+		padded = mtu;
+	return padded;
+}
+
+/* Consumes skb. */
+static int wgp_encrypt_and_send(struct wgp_peer *peer, struct wgp_keypair *kp,
+				struct sk_buff *skb)
+{
+	struct wgp_plane *plane = peer->plane;
+	struct scatterlist sg[WGP_MAX_SG];
+	unsigned int len = skb->len, padded;
+	struct wgp_msg_data *hdr;
+	struct sk_buff *trailer;
+	int nsg, ret;
+	u64 nonce;
+
+	nonce = atomic64_inc_return(&kp->send_counter) - 1;
+	if (unlikely(nonce >= WGP_REJECT_AFTER_MESSAGES)) {
+		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
+		kfree_skb(skb);
+		return -EKEYEXPIRED;
+	}
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+		goto err_nomem;
+
+	padded = wgp_padded_len(len, READ_ONCE(plane->dev->mtu));
+	if (skb_cow_head(skb, WGP_DATA_HDR_LEN + WGP_SEND_HEADROOM))
+		goto err_nomem;
+	nsg = skb_cow_data(skb, padded - len + WGP_AUTHTAG_LEN, &trailer);
+	if (unlikely(nsg < 0 || nsg > WGP_MAX_SG))
+		goto err_nomem;
+	memset(pskb_put(skb, trailer, padded - len + WGP_AUTHTAG_LEN), 0,
+	       padded - len);
+
+	sg_init_table(sg, nsg);
+	if (skb_to_sgvec(skb, sg, 0, skb->len) <= 0)
+		goto err_nomem;
+	if (!chacha20poly1305_encrypt_sg_inplace(sg, padded, NULL, 0, nonce,
+						 kp->send_key))
+		goto err_nomem;
+
+	hdr = skb_push(skb, WGP_DATA_HDR_LEN);
+	hdr->header.type = cpu_to_le32(WGP_MSG_DATA);
+	hdr->receiver_index = kp->remote_index;
+	hdr->counter = cpu_to_le64(nonce);
+	skb->ip_summed = CHECKSUM_NONE;
+	skb_set_inner_network_header(skb, 0);
+
+	ret = wgp_socket_send_skb_to_peer(peer, skb, 0);
+	if (ret) {
+		wgp_count(plane, WGPLANES_CNT_DROP_NO_ENDPOINT);
+		return ret;
+	}
+	if (len) {
+		wgp_count(plane, WGPLANES_CNT_TX_PACKETS);
+		wgp_count_add(plane, WGPLANES_CNT_TX_BYTES, len);
+		wgp_timers_data_sent(peer);
+	}
+	wgp_timers_any_authenticated_packet_sent(peer);
+	wgp_timers_any_authenticated_packet_traversal(peer);
+	return 0;
+
+err_nomem:
+	wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
+	kfree_skb(skb);
+	return -ENOMEM;
+}
+
+static int wgp_send_keepalive(struct wgp_peer *peer, struct wgp_keypair *kp)
+{
+	struct sk_buff *skb;
+
+	skb = alloc_skb(WGP_DATA_HDR_LEN + WGP_SEND_HEADROOM + WGP_AUTHTAG_LEN,
+			GFP_KERNEL);
+	if (!skb) {
+		wgp_count(peer->plane, WGPLANES_CNT_DROP_NOMEM);
+		return -ENOMEM;
+	}
+	skb_reserve(skb, WGP_DATA_HDR_LEN + WGP_SEND_HEADROOM);
+	return wgp_encrypt_and_send(peer, kp, skb);
+}
+
+void wgp_packet_tx_worker(struct work_struct *work)
+{
+	struct wgp_peer *peer = container_of(work, struct wgp_peer,
+					     eng.tx_work);
+	struct wgp_peer_engine *eng = &peer->eng;
+	struct wgp_keypair *kp;
+	struct sk_buff *skb;
+	bool sent = false;
+
+	rcu_read_lock_bh();
+	kp = wgp_keypair_current_get(peer);
+	rcu_read_unlock_bh();
+	if (kp && !wgp_keypair_usable(kp)) {
+		wgp_keypair_put(kp);
+		kp = NULL;
+	}
+	if (!kp) {
+		/* packets wait for the handshake; a keepalive asks for one */
+		if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) ||
+		    !skb_queue_empty(&eng->staged))
+			wgp_request_handshake(peer, false);
+		return;
+	}
+	if (kp->i_am_initiator &&
+	    (wgp_older_than(READ_ONCE(kp->birth_ns), WGP_REKEY_AFTER_TIME) ||
+	     atomic64_read(&kp->send_counter) >= WGP_REKEY_AFTER_MESSAGES))
+		wgp_request_handshake(peer, false);
+
+	while ((skb = skb_dequeue(&eng->staged))) {
+		if (wgp_encrypt_and_send(peer, kp, skb) == -EKEYEXPIRED) {
+			wgp_request_handshake(peer, false);
+			break;
+		}
+		sent = true;
+		cond_resched();
+	}
+	if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) && !sent)
+		wgp_send_keepalive(peer, kp);
+	wgp_keypair_put(kp);
+}
+
+void wgp_request_keepalive(struct wgp_peer *peer)
+{
+	set_bit(WGP_PF_KEEPALIVE, &peer->eng.flags);
+	wgp_peer_queue_work(peer, &peer->eng.tx_work);
+}
+
+void wgp_request_handshake(struct wgp_peer *peer, bool retry)
+{
+	set_bit(retry ? WGP_PF_HS_RETRY : WGP_PF_HS_WANT, &peer->eng.flags);
+	wgp_peer_queue_work(peer, &peer->eng.hs_work);
+}
+
+static void wgp_send_handshake_initiation(struct wgp_peer *peer, bool retry)
+{
+	struct wgp_peer_engine *eng = &peer->eng;
+	struct wgp_msg_initiation msg;
+
+	if (!retry) {
+		/* at most one new handshake per REKEY_TIMEOUT */
+		if (!wgp_older_than(READ_ONCE(eng->last_sent_handshake_ns),
+				    WGP_REKEY_TIMEOUT))
+			return;
+		atomic_set(&eng->hs_attempts, 0);
+	}
+	WRITE_ONCE(eng->last_sent_handshake_ns, wgp_now_ns());
+	if (wgp_noise_create_initiation(peer, &msg))
+		return;
+	wgp_cookie_add_macs(peer, &msg, sizeof(msg));
+	wgp_timers_any_authenticated_packet_traversal(peer);
+	wgp_timers_any_authenticated_packet_sent(peer);
+	wgp_timers_handshake_initiated(peer);
+	wgp_count(peer->plane, WGPLANES_CNT_HANDSHAKE_INIT_TX);
+	wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg), 0);
+	memzero_explicit(&msg, sizeof(msg));
+}
+
+void wgp_handshake_tx_worker(struct work_struct *work)
+{
+	struct wgp_peer *peer = container_of(work, struct wgp_peer,
+					     eng.hs_work);
+	struct wgp_peer_engine *eng = &peer->eng;
+	bool retry, want;
+
+	if (test_and_clear_bit(WGP_PF_ZERO_KEYS, &eng->flags)) {
+		wgp_keypairs_clear(peer);
+		wgp_handshake_clear(peer);
+	}
+	retry = test_and_clear_bit(WGP_PF_HS_RETRY, &eng->flags);
+	want = test_and_clear_bit(WGP_PF_HS_WANT, &eng->flags);
+	if (retry || want)
+		wgp_send_handshake_initiation(peer, retry);
+}
+
+void wgp_send_handshake_response(struct wgp_peer *peer)
+{
+	struct wgp_msg_response msg;
+
+	if (wgp_noise_create_response(peer, &msg))
+		return;
+	wgp_cookie_add_macs(peer, &msg, sizeof(msg));
+	/* keys first: the initiator may answer before we return */
+	if (wgp_noise_begin_session(peer))
+		return;
+	wgp_timers_session_derived(peer);
+	wgp_timers_any_authenticated_packet_traversal(peer);
+	wgp_timers_any_authenticated_packet_sent(peer);
+	wgp_count(peer->plane, WGPLANES_CNT_HANDSHAKE_RESP_TX);
+	wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg), 0);
+	memzero_explicit(&msg, sizeof(msg));
+}

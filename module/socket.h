@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The UDP sockets of a plane (IPv4 and IPv6, same port) in the plane's
+ * creating namespace, and sending to peers and endpoints.
+ */
+#ifndef _WGP_SOCKET_H
+#define _WGP_SOCKET_H
+
+#include <linux/types.h>
+
+struct sk_buff;
+struct wgp_peer;
+struct wgp_plane;
+union wgp_endpoint;
+
+/* Room for the outer IPv6 + UDP headers in front of a message. */
+#define WGP_SEND_HEADROOM	(LL_MAX_HEADER + 40 + 8)
+
+/* ndo_open / ndo_stop */
+int wgp_socket_open(struct wgp_plane *plane);
+void wgp_socket_close(struct wgp_plane *plane);
+/*
+ * For netlink when the listen port changes: rebinds the sockets of a plane
+ * that is up to port (0: random) and stores the port that was bound in
+ * plane->listen_port. A plane that is down only stores port. On error the
+ * old sockets and port stay. May sleep; call with plane->conf_lock held or
+ * not, never from the datapath.
+ */
+int wgp_socket_reinit(struct wgp_plane *plane, u16 port);
+/* The creating namespace of plane goes away: close, forget it. */
+void wgp_socket_net_exit(struct wgp_plane *plane);
+
+/* All consume skb. */
+int wgp_socket_send_skb_to_peer(struct wgp_peer *peer, struct sk_buff *skb,
+				u8 ds);
+int wgp_socket_send_buffer_to_peer(struct wgp_peer *peer, const void *buf,
+				   size_t len, u8 ds);
+/* Answers the sender of in_skb from the address it was sent to. */
+int wgp_socket_send_reply(struct wgp_plane *plane, struct sk_buff *in_skb,
+			  const void *buf, size_t len);
+
+/* Roaming: the source of an authenticated in_skb becomes the endpoint. */
+void wgp_socket_set_peer_endpoint_from_skb(struct wgp_peer *peer,
+					   struct sk_buff *skb);
+/* Forgets the sticky source address (the route may have changed). */
+void wgp_socket_clear_peer_src(struct wgp_peer *peer);
+
+#endif /* _WGP_SOCKET_H */

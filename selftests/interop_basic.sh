@@ -1,0 +1,193 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A plane of a fleet against stock kernel WireGuard configured with wg:
+# handshakes initiated by either side, IPv4 and IPv6 inside and outside,
+# a wrong key (no handshake, counted drop), preshared key match and
+# mismatch, TCP both ways with iperf3, and the debugfs ageing hook that
+# forces a rekey.
+#
+#   ns $P: fleet0 with plane fleet0-mgmt, veth vp 10.0.0.1 fd00::1
+#   ns $S: wg0 (stock), veth vs 10.0.0.2 fd00::2
+#   inner: plane 192.168.77.1 fd77::1, stock 192.168.77.2 fd77::2
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_module
+require_cmd ip wg ping python3
+modprobe wireguard 2>/dev/null || true
+
+new_ns P
+new_ns S
+PL=fleet0-mgmt
+p() { ip netns exec "$P" "$@"; }
+s() { ip netns exec "$S" "$@"; }
+wgp() { p "$WGPLANES" "$@"; }
+
+ip -n "$P" link add vp type veth peer name vs netns "$S"
+ip -n "$P" addr add 10.0.0.1/24 dev vp
+ip -n "$P" addr add fd00::1/64 dev vp nodad
+ip -n "$S" addr add 10.0.0.2/24 dev vs
+ip -n "$S" addr add fd00::2/64 dev vs nodad
+ip -n "$P" link set vp up
+ip -n "$S" link set vs up
+
+umask 077
+KEYS=$(mktemp -d)
+at_exit rm -rf "$KEYS"
+wg genkey > "$KEYS/p.key"
+wg genkey > "$KEYS/s.key"
+wg genkey > "$KEYS/x.key"
+wg genpsk > "$KEYS/psk1"
+wg genpsk > "$KEYS/psk2"
+PUB_P=$(wg pubkey < "$KEYS/p.key")
+PUB_S=$(wg pubkey < "$KEYS/s.key")
+PUB_X=$(wg pubkey < "$KEYS/x.key")
+
+# counter NAME: a counter of the plane, from the tool's JSON output
+counter() {
+	wgp show "$PL" --json | python3 -c '
+import json, sys
+def find(o, k):
+    if isinstance(o, dict):
+        if k in o and not isinstance(o[k], (dict, list)):
+            return o[k]
+        for v in o.values():
+            r = find(v, k)
+            if r is not None:
+                return r
+    elif isinstance(o, list):
+        for v in o:
+            r = find(v, k)
+            if r is not None:
+                return r
+print(find(json.load(sys.stdin), sys.argv[1]) or 0)' "$1"
+}
+
+# setup OUTER PEERKEY PSK_P PSK_S: fresh plane and stock device
+setup() {
+	local outer=$1 peerkey=$2 psk_p=$3 psk_s=$4 ep_p ep_s
+	if [ "$outer" = 6 ]; then
+		ep_p="[fd00::2]:51820" ep_s="[fd00::1]:51821"
+	else
+		ep_p="10.0.0.2:51820" ep_s="10.0.0.1:51821"
+	fi
+	ip -n "$P" link del fleet0 2>/dev/null || true
+	ip -n "$S" link del wg0 2>/dev/null || true
+	ip -n "$P" link add fleet0 type wgplanes
+	wgp set "$PL" private-key "$KEYS/p.key" listen-port 51821 \
+		peer "$peerkey" allowed-ips 192.168.77.2/32,fd77::2/128 \
+		endpoint "$ep_p" ${psk_p:+preshared-key "$psk_p"}
+	ip -n "$P" addr add 192.168.77.1/24 dev "$PL"
+	ip -n "$P" addr add fd77::1/64 dev "$PL" nodad
+	ip -n "$P" link set "$PL" up
+
+	ip -n "$S" link add wg0 type wireguard
+	s wg set wg0 private-key "$KEYS/s.key" listen-port 51820 \
+		peer "$PUB_P" allowed-ips 192.168.77.1/32,fd77::1/128 \
+		endpoint "$ep_s" ${psk_s:+preshared-key "$psk_s"}
+	ip -n "$S" addr add 192.168.77.2/24 dev wg0
+	ip -n "$S" addr add fd77::2/64 dev wg0 nodad
+	ip -n "$S" link set wg0 up
+}
+
+stock_handshake() {
+	local t
+	t=$(s wg show wg0 latest-handshakes | awk '{print $2}')
+	[ -n "$t" ] && [ "$t" -gt 0 ]
+}
+
+ping_ok() { "$@" -c 2 -i 0.2 -W 2 >/dev/null; }
+
+for outer in 4 6; do
+	log "outer IPv$outer, the stock side initiates"
+	setup $outer "$PUB_S"
+	check "v$outer: stock -> plane ping (IPv4 inside)" \
+		wait_until 10 ping_ok s ping 192.168.77.1
+	check "v$outer: handshake seen by wg" stock_handshake
+	check "v$outer: plane -> stock ping (IPv4 inside)" \
+		ping_ok p ping 192.168.77.2
+	check "v$outer: plane -> stock ping (IPv6 inside)" \
+		wait_until 5 ping_ok p ping -6 fd77::2
+	check "v$outer: stock -> plane ping (IPv6 inside)" \
+		ping_ok s ping -6 fd77::1
+	check_output "v$outer: plane counted the initiation it answered" \
+		'^[1-9]' counter handshake_init_rx
+
+	log "outer IPv$outer, the plane initiates"
+	setup $outer "$PUB_S"
+	check "v$outer: plane -> stock ping (IPv4 inside)" \
+		wait_until 10 ping_ok p ping 192.168.77.2
+	check "v$outer: handshake seen by wg" stock_handshake
+	check "v$outer: stock -> plane ping (IPv6 inside)" \
+		wait_until 5 ping_ok s ping -6 fd77::1
+	check_output "v$outer: plane sent the initiation" \
+		'^[1-9]' counter handshake_init_tx
+	check_output "v$outer: plane counts rx packets" '^[1-9]' \
+		counter rx_packets
+	check_output "v$outer: wg shows the plane's endpoint" \
+		"$( [ $outer = 6 ] && echo '\[fd00::1\]:51821' || echo '10.0.0.1:51821')" \
+		s wg show wg0 endpoints
+done
+
+log "a wrong peer key on the plane: no handshake, counted drop"
+setup 4 "$PUB_X"
+check_fail "stock -> plane ping fails" ping_ok s ping -c 1 -W 2 192.168.77.1
+check_fail "no handshake on the stock side" stock_handshake
+check_output "plane counted the unknown initiator" '^[1-9]' \
+	counter drop_handshake_invalid
+check_fail "plane -> stock ping fails" ping_ok p ping -c 1 -W 2 192.168.77.2
+check_fail "still no handshake on the stock side" stock_handshake
+
+log "preshared keys"
+setup 4 "$PUB_S" "$KEYS/psk1" "$KEYS/psk1"
+check "same PSK: plane -> stock ping" \
+	wait_until 10 ping_ok p ping 192.168.77.2
+setup 4 "$PUB_S" "$KEYS/psk1" "$KEYS/psk1"
+check "same PSK: stock -> plane ping" \
+	wait_until 10 ping_ok s ping 192.168.77.1
+setup 4 "$PUB_S" "$KEYS/psk1" "$KEYS/psk2"
+check_fail "PSK mismatch: plane -> stock ping fails" \
+	ping_ok p ping -c 1 -W 3 192.168.77.2
+check_fail "PSK mismatch: stock -> plane ping fails" \
+	ping_ok s ping -c 1 -W 3 192.168.77.1
+check_fail "PSK mismatch: no handshake" stock_handshake
+check_output "PSK mismatch: plane counted the failed handshake" '^[1-9]' \
+	counter drop_handshake_invalid
+
+log "rekey forced by ageing the keys (debugfs)"
+setup 4 "$PUB_S"
+check "plane -> stock ping" wait_until 10 ping_ok p ping 192.168.77.2
+[ -d /sys/kernel/debug/wgplanes ] ||
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+AGE=/sys/kernel/debug/wgplanes/$PL/age
+if [ -w "$AGE" ]; then
+	before=$(counter handshake_init_tx)
+	echo 125 > "$AGE"
+	check "ping after ageing" ping_ok p ping 192.168.77.2
+	check "plane initiated a new handshake" wait_until 5 \
+		sh -c "[ \$(ip netns exec $P $WGPLANES show $PL --json | python3 -c 'import json,sys,re; print(re.search(r\"\\\"handshake_init_tx\\\":([0-9]+)\", sys.stdin.read()).group(1))') -gt $before ]"
+	check "ping after the rekey" ping_ok p ping 192.168.77.2
+else
+	fail "no debugfs file $AGE"
+fi
+
+if command -v iperf3 >/dev/null; then
+	log "TCP with iperf3, both directions"
+	s iperf3 -s -D -1 --logfile /dev/null -B 192.168.77.2
+	sleep 0.5
+	out=$(p timeout 30 iperf3 -c 192.168.77.2 -t 3 -f m 2>&1) || true
+	check_output "iperf3 plane -> stock completes" 'receiver' echo "$out"
+	log "plane -> stock: $(echo "$out" | awk '/receiver/ {print $7, $8}')"
+	s iperf3 -s -D -1 --logfile /dev/null -B 192.168.77.2
+	sleep 0.5
+	out=$(p timeout 30 iperf3 -c 192.168.77.2 -t 3 -R -f m 2>&1) || true
+	check_output "iperf3 stock -> plane completes" 'receiver' echo "$out"
+	log "stock -> plane: $(echo "$out" | awk '/receiver/ {print $7, $8}')"
+else
+	log "iperf3 not installed: TCP part skipped"
+fi
+
+ip -n "$P" link del fleet0
+ip -n "$S" link del wg0
+test_end

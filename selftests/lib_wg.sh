@@ -44,17 +44,19 @@ require_interop() {
 # dut_create NS FLEET ROLE: make the device under test FLEET-ROLE in NS and
 # set it up. A plane of fleet FLEET (the fleet is created on first use; its
 # other planes stay unused), or with DUT=stock a wireguard device of that
-# name.
-dut_create() {
+# name. dut_create_down: the same, left down (never up: no port chosen).
+dut_create_down() {
 	local ns=$1 fleet=$2 role=$3
 	if [ "$DUT" = stock ]; then
-		ip -n "$ns" link add "$fleet-$role" type wireguard || return 1
+		ip -n "$ns" link add "$fleet-$role" type wireguard
 	else
 		ip -n "$ns" link show "$fleet" >/dev/null 2>&1 ||
 			ip -n "$ns" link add "$fleet" type wgplanes || return 1
-		ip -n "$ns" link show "$fleet-$role" >/dev/null || return 1
+		ip -n "$ns" link show "$fleet-$role" >/dev/null
 	fi
-	ip -n "$ns" link set "$fleet-$role" up
+}
+dut_create() {
+	dut_create_down "$@" && ip -n "$1" link set "$2-$3" up
 }
 
 # stock_create NS DEV: a stock wireguard device, up.
@@ -85,7 +87,7 @@ wgx() {
 # keypair NAME: $WG_TMP/NAME.key and NAME.pub; prints the public key.
 keypair() {
 	[ -s "$WG_TMP/$1.key" ] || {
-		wg genkey > "$WG_TMP/$1.key"
+		(umask 077; wg genkey > "$WG_TMP/$1.key")
 		wg pubkey < "$WG_TMP/$1.key" > "$WG_TMP/$1.pub"
 	}
 	cat "$WG_TMP/$1.pub"
@@ -172,4 +174,10 @@ while True:
 tcp_greets() {
 	ip netns exec "$1" timeout 3 bash -c \
 		"exec 3<>/dev/tcp/$2/$3 && head -c 7 <&3" | grep -q '^SSH-2.0'
+}
+
+# re_escape STRING: STRING as an extended regex matching itself (keys
+# have + and /).
+re_escape() {
+	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'
 }

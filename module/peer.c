@@ -69,10 +69,10 @@ int wgp_plane_conf_init(struct wgp_plane *plane)
 	pol->priority = WGPLANES_PRIO_NORMAL;
 	pol->rate = 0;
 	pol->burst = 0;			/* chosen from the rate */
-	pol->txq_len = 1024;
-	pol->encq_len = 4096;
-	pol->decq_len = 4096;
-	pol->hsq_len = 4096;
+	pol->txq_len = WGPLANES_DEFAULT_TXQ_LEN;
+	pol->encq_len = WGPLANES_DEFAULT_ENCQ_LEN;
+	pol->decq_len = WGPLANES_DEFAULT_DECQ_LEN;
+	pol->hsq_len = WGPLANES_DEFAULT_HSQ_LEN;
 	return 0;
 }
 

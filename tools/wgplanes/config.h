@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/wgplanes.h>
 #include <sys/socket.h>
 #include <linux/wgplanes.h>
 
@@ -17,10 +18,10 @@
  * Defaults of a fresh plane, used only to decide whether showconf needs a
  * [Policy] section. They follow stock WireGuard's queue sizes.
  */
-#define WGP_DEFAULT_TXQ		128
-#define WGP_DEFAULT_ENCQ	1024
-#define WGP_DEFAULT_DECQ	1024
-#define WGP_DEFAULT_HSQ		4096
+#define WGP_DEFAULT_TXQ		WGPLANES_DEFAULT_TXQ_LEN
+#define WGP_DEFAULT_ENCQ	WGPLANES_DEFAULT_ENCQ_LEN
+#define WGP_DEFAULT_DECQ	WGPLANES_DEFAULT_DECQ_LEN
+#define WGP_DEFAULT_HSQ		WGPLANES_DEFAULT_HSQ_LEN
 
 enum {
 	WGP_HAS_PRIVATE_KEY	= 1U << 0,

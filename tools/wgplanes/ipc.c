@@ -161,10 +161,13 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *req, msg_cb cb, void *data,
 			case NLMSG_DONE:
 				return done_status(nlh);
 			case NLMSG_ERROR:
-				ret = error_status(nlh);
-				if (ret || !(req->nlmsg_flags & NLM_F_DUMP))
-					return ret;
-				break;
+				/*
+				 * An error ends a request or a dump; an ACK
+				 * (error 0) ends a request. Do not look at
+				 * NLM_F_DUMP in the request: its bits are
+				 * NLM_F_REPLACE|NLM_F_EXCL in a NEW request.
+				 */
+				return error_status(nlh);
 			default:
 				if (cb && (ret = cb(nlh, data)) < 0)
 					return ret;

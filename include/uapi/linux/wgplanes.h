@@ -166,6 +166,12 @@ enum wgplanes_policy_attr {
 
 #define WGPLANES_POLICY_A_MAX (__WGPLANES_POLICY_A_LAST - 1)
 
+/* Defaults: the sizes stock WireGuard uses for every interface. */
+#define WGPLANES_DEFAULT_TXQ_LEN	128
+#define WGPLANES_DEFAULT_ENCQ_LEN	1024
+#define WGPLANES_DEFAULT_DECQ_LEN	1024
+#define WGPLANES_DEFAULT_HSQ_LEN	4096
+
 #define WGPLANES_QUEUE_LEN_MIN		16
 #define WGPLANES_QUEUE_LEN_MAX		65536
 #define WGPLANES_RATE_MIN		8000ULL		/* 1 kB/s */

@@ -62,11 +62,14 @@ bool wgp_peer_alive(struct wgp_peer *peer)
 void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work)
 {
 	struct wgp_plane *plane = peer->plane;
+	u32 hint = (u32)peer->internal_id;
 
+	/* receive on the CPU after the transmit one: TCP's two directions */
+	if (work == &peer->eng.rx_work)
+		hint++;
 	rcu_read_lock_bh();
 	if (likely(wgp_peer_alive(peer)))
-		queue_work_on(wgp_plane_cpu(plane, (u32)peer->internal_id),
-			      plane->eng.wq, work);
+		queue_work_on(wgp_plane_cpu(plane, hint), plane->eng.wq, work);
 	rcu_read_unlock_bh();
 }
 

@@ -290,8 +290,10 @@ bad:
 	return false;
 }
 
-static void wgp_rx_one(struct wgp_peer *peer, struct wgp_keypair *kp,
-		       struct sk_buff *skb, u64 counter)
+/* Returns skb when it is to be delivered, else consumes it. */
+static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
+				  struct wgp_keypair *kp, struct sk_buff *skb,
+				  u64 counter)
 {
 	struct wgp_plane *plane = peer->plane;
 	unsigned int wire_len = skb->len;
@@ -336,7 +338,7 @@ static void wgp_rx_one(struct wgp_peer *peer, struct wgp_keypair *kp,
 	if (!skb->len) {
 		/* a keepalive */
 		consume_skb(skb);
-		return;
+		return NULL;
 	}
 	wgp_timers_data_received(peer);
 
@@ -352,13 +354,24 @@ static void wgp_rx_one(struct wgp_peer *peer, struct wgp_keypair *kp,
 	skb->mark = 0;
 	wgp_count(plane, WGPLANES_CNT_RX_PACKETS);
 	wgp_count_add(plane, WGPLANES_CNT_RX_BYTES, skb->len);
-	local_bh_disable();
-	gro_cells_receive(&plane->eng.gro, skb);
-	local_bh_enable();
-	return;
+	return skb;
 
 drop:
 	kfree_skb(skb);
+	return NULL;
+}
+
+/* Handing packets to GRO in batches lets it merge them. */
+#define WGP_RX_BATCH	64
+
+static void wgp_rx_deliver(struct wgp_plane *plane, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	local_bh_disable();
+	while ((skb = __skb_dequeue(q)))
+		gro_cells_receive(&plane->eng.gro, skb);
+	local_bh_enable();
 }
 
 void wgp_packet_rx_worker(struct work_struct *work)
@@ -366,18 +379,26 @@ void wgp_packet_rx_worker(struct work_struct *work)
 	struct wgp_peer *peer = container_of(work, struct wgp_peer,
 					     eng.rx_work);
 	struct wgp_plane *plane = peer->plane;
+	struct sk_buff_head batch;
 	struct wgp_keypair *kp;
 	struct sk_buff *skb;
 	u64 counter;
 
+	__skb_queue_head_init(&batch);
 	while ((skb = skb_dequeue(&peer->eng.rx_queue))) {
 		atomic_dec(&plane->eng.decq_count);
 		kp = WGP_RX_CB(skb)->keypair;
 		counter = WGP_RX_CB(skb)->counter;
-		wgp_rx_one(peer, kp, skb, counter);
+		skb = wgp_rx_one(peer, kp, skb, counter);
 		wgp_keypair_put(kp);
-		cond_resched();
+		if (skb)
+			__skb_queue_tail(&batch, skb);
+		if (skb_queue_len(&batch) >= WGP_RX_BATCH) {
+			wgp_rx_deliver(plane, &batch);
+			cond_resched();
+		}
 	}
+	wgp_rx_deliver(plane, &batch);
 }
 
 void wgp_rx_queue_purge(struct wgp_peer *peer)

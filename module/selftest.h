@@ -10,4 +10,7 @@
 /* Needs wgp_allowedips_slab_init() first. 0 or -EINVAL. */
 int __init wgp_selftest_allowedips(void);
 
+/* HMAC/HKDF-BLAKE2s vectors and the replay window. 0 or -EINVAL. */
+int __init wgp_selftest_noise(void);
+
 #endif /* _WGP_SELFTEST_H */

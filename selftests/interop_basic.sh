@@ -155,6 +155,18 @@ check_fail "PSK mismatch: no handshake" stock_handshake
 check_output "PSK mismatch: plane counted the failed handshake" '^[1-9]' \
 	counter drop_handshake_invalid
 
+log "persistent keepalive from the plane"
+setup 4 "$PUB_S"
+check "plane -> stock ping" wait_until 10 ping_ok p ping 192.168.77.2
+wgp set "$PL" peer "$PUB_S" persistent-keepalive 1
+ping_ok p ping 192.168.77.2 || true
+rx_bytes() { s wg show wg0 transfer | awk '{print $2}'; }
+before=$(rx_bytes)
+sleep 3.5
+check "stock side received keepalives without traffic" \
+	test "$(rx_bytes)" -ge $((before + 2 * 32))
+wgp set "$PL" peer "$PUB_S" persistent-keepalive 0
+
 log "rekey forced by ageing the keys (debugfs)"
 setup 4 "$PUB_S"
 check "plane -> stock ping" wait_until 10 ping_ok p ping 192.168.77.2
@@ -184,10 +196,59 @@ if command -v iperf3 >/dev/null; then
 	out=$(p timeout 30 iperf3 -c 192.168.77.2 -t 3 -R -f m 2>&1) || true
 	check_output "iperf3 stock -> plane completes" 'receiver' echo "$out"
 	log "stock -> plane: $(echo "$out" | awk '/receiver/ {print $7, $8}')"
+
+	# the same measurement between two stock devices, for comparison
+	ip -n "$P" link add wgs type wireguard
+	p wg set wgs private-key "$KEYS/x.key" listen-port 51830 \
+		peer "$PUB_S" allowed-ips 192.168.78.2/32 endpoint 10.0.0.2:51831
+	ip -n "$P" addr add 192.168.78.1/24 dev wgs
+	ip -n "$P" link set wgs up
+	ip -n "$S" link add wgs type wireguard
+	s wg set wgs private-key "$KEYS/s.key" listen-port 51831 \
+		peer "$PUB_X" allowed-ips 192.168.78.1/32 endpoint 10.0.0.1:51830
+	ip -n "$S" addr add 192.168.78.2/24 dev wgs
+	ip -n "$S" link set wgs up
+	s iperf3 -s -D -1 --logfile /dev/null -B 192.168.78.2
+	sleep 0.5
+	out=$(p timeout 30 iperf3 -c 192.168.78.2 -t 3 -f m 2>&1) || true
+	log "stock -> stock (reference): $(echo "$out" | awk '/receiver/ {print $7, $8}')"
+	ip -n "$P" link del wgs
+	ip -n "$S" link del wgs
 else
 	log "iperf3 not installed: TCP part skipped"
 fi
 
 ip -n "$P" link del fleet0
 ip -n "$S" link del wg0
+
+log "the birth namespace of a plane goes away while the plane lives on"
+new_ns B
+new_ns C
+ip -n "$B" link add fleet1 type wgplanes
+ip -n "$B" link set fleet1 netns "$C"
+ip -n "$B" link set fleet1-mgmt netns "$C"
+ip netns exec "$C" "$WGPLANES" set fleet1-mgmt private-key "$KEYS/p.key" \
+	listen-port 51899 peer "$PUB_S" allowed-ips 192.168.79.2/32 \
+	endpoint 10.0.0.2:51820
+ip -n "$C" link set fleet1-mgmt up
+check_output "the plane's socket is in the birth namespace" ':51899' \
+	ip netns exec "$B" ss -Huln
+ip netns del "$B"
+sleep 1
+check "the plane is still there" ip -n "$C" link show fleet1-mgmt
+ip -n "$C" addr add 192.168.79.1/24 dev fleet1-mgmt
+check_fail "it cannot send without sockets" \
+	ip netns exec "$C" ping -c 1 -W 1 192.168.79.2
+check "down and up without a birth namespace" \
+	sh -c "ip -n $C link set fleet1-mgmt down && ip -n $C link set fleet1-mgmt up"
+ip -n "$C" link del fleet1
+
+# Unloading proves that nothing of the planes was left behind: the module
+# prints "wgplanes: leak: ..." otherwise, which fails the kernel log check.
+if [ -n "$WGPLANES_KO" ] && [ -r "$WGPLANES_KO" ]; then
+	sleep 0.5
+	check "module unloads" rmmod wgplanes
+	# shellcheck disable=SC2086
+	check "module loads again" insmod "$WGPLANES_KO" $VM_PARAMS
+fi
 test_end

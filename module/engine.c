@@ -136,6 +136,23 @@ void wgp_peer_engine_free(struct wgp_peer *peer)
 	atomic_long_dec(&wgp_peers_live);
 }
 
+void wgp_plane_identity_changed(struct wgp_plane *plane)
+{
+	struct wgp_peer *peer;
+
+	lockdep_assert_held(&plane->conf_lock);
+	list_for_each_entry(peer, &plane->peer_list, plane_list) {
+		wgp_keypairs_clear(peer);
+		wgp_handshake_clear(peer);
+	}
+}
+
+void wgp_peer_keepalive_changed(struct wgp_peer *peer)
+{
+	if (READ_ONCE(peer->persistent_keepalive_interval))
+		wgp_request_keepalive(peer);
+}
+
 /* debugfs */
 
 static ssize_t wgp_age_write(struct file *file, const char __user *buf,

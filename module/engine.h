@@ -110,6 +110,15 @@ int wgp_peer_engine_init(struct wgp_peer *peer);
 void wgp_peer_engine_stop(struct wgp_peer *peer);
 void wgp_peer_engine_free(struct wgp_peer *peer);
 
+/*
+ * For netlink, under plane->conf_lock. After a new private key: forget every
+ * session and handshake of the plane (they were made with the old key).
+ * After a peer's persistent keepalive interval was set: a plane that is up
+ * sends a keepalive at once, which starts a handshake when needed.
+ */
+void wgp_plane_identity_changed(struct wgp_plane *plane);
+void wgp_peer_keepalive_changed(struct wgp_peer *peer);
+
 /* The CPU for a work item of this plane; hint spreads peers over CPUs. */
 int wgp_plane_cpu(struct wgp_plane *plane, u32 hint);
 bool wgp_peer_alive(struct wgp_peer *peer);

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Roaming and NAT against stock WireGuard.
+#  1. Roaming: a stock peer changes its outer address and port in the
+#     middle of a session, then moves to a second link over IPv6, then back
+#     to IPv4 while pinging; the plane follows (its endpoint, as shown by
+#     "show <plane> endpoints", changes) and traffic continues.
+#  2. NAT: the plane sits behind a router doing masquerade with a 5 s
+#     conntrack UDP timeout. Without keepalive, traffic initiated from
+#     outside fails once the mapping expired; with persistent-keepalive 1
+#     it keeps working well past the timeout.
+# With DUT=stock, the plane is a stock wireguard device.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_wg.sh"
+
+require_interop
+require_cmd nft conntrack
+
+# endpoint_is NS DEV REGEX: the DUT's only peer has an endpoint matching.
+endpoint_is() {
+	dut_wg "$1" show "$2" endpoints | grep -Eq "	$3\$"
+}
+
+# 1. roaming ------------------------------------------------------------
+log "roaming"
+new_ns d
+new_ns c
+P=fleet0-enroll
+check "outer links: IPv4 (eth0), IPv6 (eth1)" bash -c "
+	$(declare -f veth_link)
+	veth_link $d eth0 192.168.1.1/24 $c eth0 192.168.1.2/24 &&
+	veth_link $d eth1 fd00:2::1/64 $c eth1 fd00:2::2/64"
+check "DUT $P" dut_create "$d" fleet0 enroll
+check "stock peer wg0" stock_create "$c" wg0
+check "DUT: key, port 51820, 10.77.0.1" wg_iface dut "$d" "$P" d 51820 \
+	10.77.0.1/16
+check "stock: key, port 51821, 10.77.0.2" wg_iface stock "$c" wg0 c 51821 \
+	10.77.0.2/16
+check "DUT: peer without endpoint" wg_peer dut "$d" "$P" c 10.77.0.2/32
+check "stock: peer with endpoint 192.168.1.1:51820" wg_peer stock "$c" wg0 d \
+	10.77.0.0/16 192.168.1.1:51820
+
+check "stock peer pings the DUT" pings "$c" 10.77.0.1
+check "DUT learned the endpoint 192.168.1.2:51821" \
+	endpoint_is "$d" "$P" '192\.168\.1\.2:51821'
+check "DUT pings the stock peer" pings "$d" 10.77.0.2
+
+log "roam: new address and port on the same link"
+check "stock peer moves to 192.168.1.3, port 40000" sh -c "
+	ip -n $c addr del 192.168.1.2/24 dev eth0 &&
+	ip -n $c addr add 192.168.1.3/24 dev eth0 nodad &&
+	ip netns exec $c wg set wg0 listen-port 40000"
+check "stock peer pings the DUT from there" pings "$c" 10.77.0.1
+check "DUT's endpoint is now 192.168.1.3:40000" \
+	endpoint_is "$d" "$P" '192\.168\.1\.3:40000'
+check "DUT pings the stock peer at its new place" pings "$d" 10.77.0.2
+
+log "roam: to the second link, IPv6 outside"
+check "stock peer: IPv4 link down, DUT's endpoint over IPv6" sh -c "
+	ip -n $c link set eth0 down &&
+	ip netns exec $c wg set wg0 peer $(pubkey_of d) endpoint '[fd00:2::1]:51820'"
+check "stock peer pings the DUT over the IPv6 link" pings "$c" 10.77.0.1
+check "DUT's endpoint is now [fd00:2::2]:40000" \
+	endpoint_is "$d" "$P" '\[fd00:2::2\]:40000'
+check "DUT pings the stock peer over IPv6" pings "$d" 10.77.0.2
+
+log "roam back to IPv4 in the middle of a ping run"
+check "the IPv4 link comes back" ip -n "$c" link set eth0 up
+ip netns exec "$c" ping -c 30 -i 0.2 -W 1 10.77.0.1 > "$WG_TMP/ping.out" 2>&1 &
+pingpid=$!
+check "ping run under way" wait_until 20 grep -q 'icmp_seq=5 ' "$WG_TMP/ping.out"
+check "stock peer switches to 192.168.1.4 and the DUT's IPv4 address" sh -c "
+	ip -n $c addr del 192.168.1.3/24 dev eth0 &&
+	ip -n $c addr add 192.168.1.4/24 dev eth0 nodad &&
+	ip -n $c link set eth1 down &&
+	ip netns exec $c wg set wg0 peer $(pubkey_of d) endpoint 192.168.1.1:51820"
+wait $pingpid || true
+check_output "ping replies after the switch (seq 25..30)" \
+	'icmp_seq=(2[5-9]|30) ' cat "$WG_TMP/ping.out"
+check_output "at most 5 of 30 lost" ' (2[5-9]|30) received' \
+	cat "$WG_TMP/ping.out"
+check "DUT's endpoint is now 192.168.1.4:40000" \
+	endpoint_is "$d" "$P" '192\.168\.1\.4:40000'
+check "DUT pings the stock peer" pings "$d" 10.77.0.2
+
+# 2. NAT and persistent keepalive -----------------------------------------
+log "NAT: DUT behind a masquerading router, 5 s UDP conntrack timeout"
+new_ns in
+new_ns rt
+new_ns out
+check "links: DUT - router - stock peer" bash -c "
+	$(declare -f veth_link)
+	veth_link $in eth0 10.0.0.2/24 $rt lan 10.0.0.1/24 &&
+	veth_link $rt wan 203.0.113.1/24 $out eth0 203.0.113.2/24 &&
+	ip -n $in route add default via 10.0.0.1 &&
+	ip netns exec $rt sysctl -qw net.ipv4.ip_forward=1"
+cat > "$WG_TMP/nat.nft" <<EOF
+table ip nat {
+	chain post {
+		type nat hook postrouting priority 100;
+		oifname "wan" masquerade
+	}
+}
+EOF
+check "router: masquerade" ip netns exec "$rt" nft -f "$WG_TMP/nat.nft"
+check "router: UDP conntrack timeouts 5 s (sysctl in its netns)" \
+	ip netns exec "$rt" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=5 \
+	net.netfilter.nf_conntrack_udp_timeout_stream=5
+check_output "the timeout is per netns" '^5$' \
+	ip netns exec "$rt" cat /proc/sys/net/netfilter/nf_conntrack_udp_timeout
+Q=fleet0-enroll
+check "DUT $Q behind the NAT" dut_create "$in" fleet0 enroll
+check "stock peer outside" stock_create "$out" wg0
+check "DUT: 10.77.0.2" wg_iface dut "$in" "$Q" nin 51820 10.77.0.2/16
+check "stock: 10.77.0.1" wg_iface stock "$out" wg0 nout 51820 10.77.0.1/16
+check "DUT: peer outside at 203.0.113.2:51820, no keepalive" \
+	wg_peer dut "$in" "$Q" nout 10.77.0.0/16 203.0.113.2:51820
+check "stock: peer without endpoint" \
+	wg_peer stock "$out" wg0 nin 10.77.0.2/32
+
+mapping() {
+	ip netns exec "$rt" conntrack -L -p udp --orig-port-dst 51820 2>/dev/null |
+		grep -c 'dport=51820'
+}
+# The stock peer ignores pings while the session is set up, so that the
+# DUT receives no data and owes no passive keepalive (it would refresh
+# the mapping at 10 s); its next packet is a new handshake 15 s later.
+check "outside ignores echo requests for now" \
+	ip netns exec "$out" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+ip netns exec "$in" ping -c 1 -W 3 10.77.0.1 >/dev/null 2>&1 || true
+check "stock peer sees the DUT through the NAT (203.0.113.1)" wait_until 10 \
+	sh -c "ip netns exec $out wg show wg0 endpoints | grep -q '	203\.0\.113\.1:'"
+check "outside-initiated ping works while the mapping lives" \
+	ip netns exec "$out" ping -c 1 -W 2 10.77.0.2
+check "the mapping expires (5 s)" wait_until 20 sh -c "[ \"\$(
+	ip netns exec $rt conntrack -L -p udp --orig-port-dst 51820 2>/dev/null |
+	grep -c dport=51820)\" = 0 ]"
+check "without keepalive, outside-initiated ping fails after the timeout" \
+	no_ping "$out" 10.77.0.2
+
+log "NAT: now with persistent-keepalive 1"
+check "DUT: persistent-keepalive 1" \
+	dut_wg "$in" set "$Q" peer "$(pubkey_of nout)" persistent-keepalive 1
+check "the keepalive opens a mapping" wait_until 10 sh -c "[ \"\$(
+	ip netns exec $rt conntrack -L -p udp --orig-port-dst 51820 2>/dev/null |
+	grep -c dport=51820)\" != 0 ]"
+# time must pass here: twice the conntrack timeout
+sleep 11
+check_output "the mapping is still there after 11 s" '^[1-9]' mapping
+check "outside-initiated ping works after 11 s" pings "$out" 10.77.0.2
+check_output "the DUT shows keepalive 1" '	1$' \
+	dut_wg "$in" show "$Q" persistent-keepalive
+
+test_end

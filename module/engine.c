@@ -56,6 +56,11 @@ int wgp_plane_cpu(struct wgp_plane *plane, u32 hint)
 
 bool wgp_peer_alive(struct wgp_peer *peer)
 {
+	if (unlikely(!READ_ONCE(peer->eng.activated))) {
+		WRITE_ONCE(peer->eng.activated, true);
+		/* activated before is_dead is read; pairs with engine_stop */
+		smp_mb();
+	}
 	return !READ_ONCE(peer->is_dead) && READ_ONCE(peer->plane->eng.ready);
 }
 
@@ -124,7 +129,14 @@ static void wgp_peer_quiesce(struct wgp_peer *peer)
 /* From wgp_peer_remove(): peer->is_dead is set, conf_lock held. */
 void wgp_peer_engine_stop(struct wgp_peer *peer)
 {
-	synchronize_net();
+	/*
+	 * Either an arming site saw is_dead, or we see it activated the peer
+	 * and wait for its read-side section. Peers that never did anything
+	 * (large configurations) go without a grace period each.
+	 */
+	smp_mb();	/* is_dead before activated; pairs with peer_alive */
+	if (READ_ONCE(peer->eng.activated))
+		synchronize_net();
 	wgp_peer_quiesce(peer);
 }
 

@@ -59,6 +59,8 @@ struct wgp_peer_engine {
 	struct timer_list t_retransmit, t_keepalive, t_new_handshake;
 	struct timer_list t_zero_keys, t_persistent;
 	unsigned long flags;
+	/* something was ever armed or queued for it: see wgp_peer_alive() */
+	bool activated;
 	atomic_t hs_attempts;
 	u64 last_sent_handshake_ns;	/* READ_ONCE/WRITE_ONCE */
 
@@ -121,6 +123,11 @@ void wgp_peer_keepalive_changed(struct wgp_peer *peer);
 
 /* The CPU for a work item of this plane; hint spreads peers over CPUs. */
 int wgp_plane_cpu(struct wgp_plane *plane, u32 hint);
+/*
+ * At every place that arms, queues or installs something for a peer, inside
+ * rcu_read_lock_bh(): whether that may be done. Marks the peer activated, so
+ * that stopping a peer that never was needs no grace period.
+ */
 bool wgp_peer_alive(struct wgp_peer *peer);
 /* Inside rcu_read_lock_bh(), or any context: checks wgp_peer_alive(). */
 void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work);

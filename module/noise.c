@@ -19,6 +19,7 @@
 #include "device.h"
 #include "peer.h"
 #include "noise.h"
+#include "engine.h"
 
 static const u8 wgp_construction[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 static const u8 wgp_identifier[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
@@ -200,13 +201,21 @@ static void wgp_index_remove(struct wgp_index_table *t,
 	spin_unlock_bh(&t->lock);
 }
 
-/* (Re)hashes e under a fresh random index that no other entry uses. */
-static __le32 wgp_index_insert(struct wgp_index_table *t,
-			       struct wgp_index_entry *e)
+/*
+ * (Re)hashes a peer's entry under a fresh random index that no other entry
+ * uses. Not for a peer that is stopping: its entry must stay out.
+ */
+static int wgp_index_insert(struct wgp_index_table *t,
+			    struct wgp_index_entry *e, __le32 *out)
 {
 	struct wgp_index_entry *o;
 	__le32 idx;
 
+	rcu_read_lock_bh();
+	if (!wgp_peer_alive(e->peer)) {
+		rcu_read_unlock_bh();
+		return -ESHUTDOWN;
+	}
 	spin_lock_bh(&t->lock);
 	wgp_index_unhash_locked(e);
 retry:
@@ -219,7 +228,9 @@ retry:
 	e->hashed = true;
 	hlist_add_head_rcu(&e->node, wgp_index_bucket(t, idx));
 	spin_unlock_bh(&t->lock);
-	return idx;
+	rcu_read_unlock_bh();
+	*out = idx;
+	return 0;
 }
 
 /* new takes the place and the index of old, atomically for lookups */
@@ -534,9 +545,11 @@ int wgp_noise_create_initiation(struct wgp_peer *peer,
 	wgp_mix_hash(hs->hash, msg->encrypted_timestamp,
 		     sizeof(msg->encrypted_timestamp));
 
-	msg->sender_index = wgp_index_insert(wgp_peer_index(peer), &hs->entry);
+	ret = wgp_index_insert(wgp_peer_index(peer), &hs->entry,
+			       &msg->sender_index);
+	if (ret)
+		goto out;
 	hs->state = WGP_HS_CREATED_INITIATION;
-	ret = 0;
 out:
 	if (ret)
 		wgp_handshake_zero(hs);
@@ -656,9 +669,11 @@ int wgp_noise_create_response(struct wgp_peer *peer,
 	wgp_mix_hash(hs->hash, msg->encrypted_nothing,
 		     sizeof(msg->encrypted_nothing));
 
-	msg->sender_index = wgp_index_insert(wgp_peer_index(peer), &hs->entry);
+	ret = wgp_index_insert(wgp_peer_index(peer), &hs->entry,
+			       &msg->sender_index);
+	if (ret)
+		goto out;
 	hs->state = WGP_HS_CREATED_RESPONSE;
-	ret = 0;
 out:
 	if (ret)
 		wgp_handshake_zero(hs);

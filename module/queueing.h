@@ -19,6 +19,7 @@ struct wgp_keypair;
 struct wgp_rx_cb {
 	struct wgp_keypair *keypair;	/* a reference */
 	u64 counter;
+	u8 ds;				/* of the outer header, for ECN */
 };
 
 #define WGP_RX_CB(skb) ((struct wgp_rx_cb *)(skb)->cb)

@@ -15,6 +15,8 @@
 #include <linux/scatterlist.h>
 #include <net/udp_tunnel.h>
 #include <net/gro_cells.h>
+#include <net/inet_ecn.h>
+#include <net/dsfield.h>
 
 #include "device.h"
 #include "peer.h"
@@ -86,6 +88,9 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 	}
 	WGP_RX_CB(skb)->keypair = kp;
 	WGP_RX_CB(skb)->counter = le64_to_cpu(msg->counter);
+	WGP_RX_CB(skb)->ds = skb->protocol == htons(ETH_P_IP) ?
+			     ipv4_get_dsfield(ip_hdr(skb)) :
+			     ipv6_get_dsfield(ipv6_hdr(skb));
 	skb_queue_tail(&peer->eng.rx_queue, skb);
 	wgp_peer_queue_work(peer, &peer->eng.rx_work);
 	rcu_read_unlock_bh();
@@ -297,6 +302,7 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 {
 	struct wgp_plane *plane = peer->plane;
 	unsigned int wire_len = skb->len;
+	u8 outer_ds = WGP_RX_CB(skb)->ds;
 	struct wgp_keypair *cur;
 
 	if (unlikely(wgp_older_than(READ_ONCE(kp->birth_ns),
@@ -344,6 +350,13 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 
 	if (!wgp_inner_ok(peer, skb))
 		goto drop;
+	/* congestion seen outside is congestion of the inner packet */
+	if (INET_ECN_is_ce(outer_ds)) {
+		if (skb->protocol == htons(ETH_P_IP))
+			IP_ECN_set_ce(ip_hdr(skb));
+		else
+			IP6_ECN_set_ce(skb, ipv6_hdr(skb));
+	}
 
 	skb->dev = plane->dev;
 	skb->pkt_type = PACKET_HOST;

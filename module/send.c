@@ -14,6 +14,7 @@
 #include <linux/icmpv6.h>
 #include <linux/scatterlist.h>
 #include <net/icmp.h>
+#include <net/ip_tunnels.h>
 #ifdef COMPAT_HAVE_NET_GSO_H
 #include <net/gso.h>
 #endif
@@ -137,6 +138,7 @@ static int wgp_encrypt_and_send(struct wgp_peer *peer, struct wgp_keypair *kp,
 	struct sk_buff *trailer;
 	int nsg, ret;
 	u64 nonce;
+	u8 ds;
 
 	nonce = atomic64_inc_return(&kp->send_counter) - 1;
 	if (unlikely(nonce >= WGP_REJECT_AFTER_MESSAGES)) {
@@ -147,6 +149,8 @@ static int wgp_encrypt_and_send(struct wgp_peer *peer, struct wgp_keypair *kp,
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
 		goto err_nomem;
 
+	/* the inner ECN bits show on the outer header */
+	ds = len ? ip_tunnel_ecn_encap(0, ip_hdr(skb), skb) : 0;
 	padded = wgp_padded_len(len, READ_ONCE(plane->dev->mtu));
 	if (skb_cow_head(skb, WGP_DATA_HDR_LEN + WGP_SEND_HEADROOM))
 		goto err_nomem;
@@ -170,7 +174,7 @@ static int wgp_encrypt_and_send(struct wgp_peer *peer, struct wgp_keypair *kp,
 	skb->ip_summed = CHECKSUM_NONE;
 	skb_set_inner_network_header(skb, 0);
 
-	ret = wgp_socket_send_skb_to_peer(peer, skb, 0);
+	ret = wgp_socket_send_skb_to_peer(peer, skb, ds);
 	if (ret) {
 		wgp_count(plane, WGPLANES_CNT_DROP_NO_ENDPOINT);
 		return ret;

@@ -165,13 +165,13 @@ check "rejects an unknown GET attribute" \
 
 # nothing of a refused message is applied
 expect "refused messages changed nothing" \
-	"d['peers'] == [] and d['listen-port'] == 0 and d['policy']['txq-len'] == 1024"
+	"d['peers'] == [] and d['listen-port'] == 0 and d['policy']['txq-len'] == 128"
 rejects "a message whose second peer is bad" "at peers\\[1\\]\\.allowedips\\[0\\]\\.cidr-mask" \
 	"{\"listen-port\": 1, \"peers\": [{\"public-key\": \"$PA\"}, {\"public-key\": \"$PB\", \"allowedips\": [{\"family\": \"inet\", \"ipaddr\": \"10.0.0.0\", \"cidr-mask\": 40}]}]}"
 rejects "a policy with one bad value" "rate below" \
 	'{"policy": {"txq-len": 100, "rate": 5}}'
 expect "a refused message is applied not even in part" \
-	"d['peers'] == [] and d['listen-port'] == 0 and d['policy']['txq-len'] == 1024"
+	"d['peers'] == [] and d['listen-port'] == 0 and d['policy']['txq-len'] == 128"
 
 # ------------------------------------------------------------ round trip
 log "round trip"

@@ -234,6 +234,8 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 	skb_queue_head_init(&eng->hs_queue);
 	INIT_WORK(&eng->hs_work, wgp_handshake_rx_worker);
 	atomic_set(&eng->decq_count, 0);
+	/* not under load: jiffies starts "negative", so 0 would not do */
+	eng->under_load_until = jiffies - 1;
 	wgp_cookie_checker_init(&eng->cookie);
 	wgp_ratelimiter_init(&eng->ratelimiter);
 

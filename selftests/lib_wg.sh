@@ -138,11 +138,11 @@ pings() {
 	ip netns exec "$ns" ping $opt -c "$n" -i 0.2 -W 2 "$addr"
 }
 
-# no_ping NS ADDR: no reply at all (3 tries).
+# no_ping NS ADDR: no reply at all (2 tries).
 no_ping() {
 	local opt=
 	case "$2" in *:*) opt=-6 ;; esac
-	! ip netns exec "$1" ping $opt -c 3 -i 0.3 -W 1 "$2"
+	! ip netns exec "$1" ping $opt -c 2 -i 0.3 -W 1 "$2"
 }
 
 # nft_counter NS FAMILY TABLE NAME: packets of a named counter.

@@ -28,6 +28,8 @@
 #include "device.h"
 #include "peer.h"
 #include "netlink.h"
+#include "socket.h"
+#include "engine.h"
 
 /* Longest cpulist accepted: "0,2,4,..." for a few hundred CPUs. */
 #define WGP_CPULIST_MAX		4095
@@ -877,9 +879,11 @@ static int wgp_set_peer(struct wgp_plane *plane, struct nlattr *nest,
 		wgp_peer_set_endpoint(peer, &ep);
 	}
 	a = tb[WGPLANES_PEER_A_PERSISTENT_KEEPALIVE_INTERVAL];
-	if (a)
+	if (a) {
 		WRITE_ONCE(peer->persistent_keepalive_interval,
 			   nla_get_u16(a));
+		wgp_peer_keepalive_changed(peer);
+	}
 	if (flags & WGPLANES_PEER_F_REPLACE_ALLOWEDIPS)
 		wgp_allowedips_remove_by_peer(wgp_plane_aips(plane), peer,
 					      &plane->conf_lock);
@@ -909,6 +913,7 @@ static void wgp_set_identity(struct wgp_plane *plane,
 	if (!has) {
 		memset(plane->public_key, 0, WGPLANES_KEY_LEN);
 		plane->has_identity = false;
+		wgp_plane_identity_changed(plane);
 		return;
 	}
 	memcpy(plane->private_key, priv, WGPLANES_KEY_LEN);
@@ -918,6 +923,8 @@ static void wgp_set_identity(struct wgp_plane *plane,
 	peer = wgp_peer_lookup(plane, pub);
 	if (peer)
 		wgp_peer_remove(peer);
+	/* sessions made with the old key are no longer ours */
+	wgp_plane_identity_changed(plane);
 }
 
 static int wgp_set_plane_doit(struct sk_buff *skb, struct genl_info *info)
@@ -1001,12 +1008,21 @@ static int wgp_set_plane_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
-	/* Apply. */
+	/*
+	 * Apply. The listen port goes first: rebinding the sockets of a plane
+	 * that is up is the one step that can fail, and then nothing changed.
+	 */
+	if (attrs[WGPLANES_A_LISTEN_PORT]) {
+		ret = wgp_socket_reinit(plane,
+					nla_get_u16(attrs[WGPLANES_A_LISTEN_PORT]));
+		if (ret) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[WGPLANES_A_LISTEN_PORT],
+					    "cannot bind the listen port");
+			goto out_unlock;
+		}
+	}
 	if (pu)
 		wgp_apply_policy(plane, pu);
-	if (attrs[WGPLANES_A_LISTEN_PORT])
-		WRITE_ONCE(plane->listen_port,
-			   nla_get_u16(attrs[WGPLANES_A_LISTEN_PORT]));
 	if (attrs[WGPLANES_A_FWMARK])
 		WRITE_ONCE(plane->fwmark,
 			   nla_get_u32(attrs[WGPLANES_A_FWMARK]));

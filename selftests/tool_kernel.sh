@@ -77,6 +77,19 @@ check_output "show --json of all planes parses" '^7$' \
 check_output "a non-plane device is refused" 'not a wgplanes plane|Operation not supported' \
 	W show lo
 
+# the listen port of a plane that is up
+check "plane up on port 51821" sh -c "ip netns exec $ns $WGPLANES set f1-mgmt listen-port 51821 &&
+	ip -n $ns link set f1-mgmt up"
+check_output "its socket listens on 51821" ':51821 ' ip netns exec "$ns" ss -Huln
+check "change the port while up" W set f1-mgmt listen-port 51999
+check_output "the socket moved to 51999" ':51999 ' ip netns exec "$ns" ss -Huln
+check_output "51821 is free again" '^0$' sh -c \
+	"ip netns exec $ns ss -Huln | grep -c ':51821 ' || true"
+check "another plane up" ip -n "$ns" link set f1-backend up
+check_output "a port in use is refused with a reason" 'cannot bind the listen port' \
+	W set f1-backend listen-port 51999
+check_output "show reports the bound port" '^51999$' W show f1-mgmt listen-port
+
 # privileges
 key=$(W genkey)
 check "set a private key" sh -c "echo $key | ip netns exec $ns $WGPLANES set f1-mgmt private-key /dev/stdin"

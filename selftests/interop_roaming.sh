@@ -19,7 +19,11 @@ require_cmd nft conntrack
 
 # endpoint_is NS DEV REGEX: the DUT's only peer has an endpoint matching.
 endpoint_is() {
-	dut_wg "$1" show "$2" endpoints | grep -Eq "	$3\$"
+	local out
+	out=$(dut_wg "$1" show "$2" endpoints) || return 1
+	printf '%s\n' "$out" | grep -Eq "	$3\$" && return 0
+	echo "endpoints: $out"
+	return 1
 }
 
 # 1. roaming ------------------------------------------------------------
@@ -80,6 +84,7 @@ check_output "ping replies after the switch (seq 25..30)" \
 	'icmp_seq=(2[5-9]|30) ' cat "$WG_TMP/ping.out"
 check_output "at most 5 of 30 lost" ' (2[5-9]|30) received' \
 	cat "$WG_TMP/ping.out"
+check "one more ping from the new place" pings "$c" 10.77.0.1 1
 check "DUT's endpoint is now 192.168.1.4:40000" \
 	endpoint_is "$d" "$P" '192\.168\.1\.4:40000'
 check "DUT pings the stock peer" pings "$d" 10.77.0.2

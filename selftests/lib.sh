@@ -41,7 +41,7 @@ check() {
 		echo "# ok: $desc"
 	else
 		echo "# FAIL: $desc"
-		[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /' | head -n 20
+		[ -z "$out" ] || sed -n '1,20s/^/#   /p' <<<"$out"
 		_failures=$((_failures + 1))
 	fi
 }
@@ -53,7 +53,7 @@ check_fail() {
 	_checks=$((_checks + 1))
 	if out=$("$@" 2>&1); then
 		echo "# FAIL: $desc (succeeded)"
-		[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /' | head -n 20
+		[ -z "$out" ] || sed -n '1,20s/^/#   /p' <<<"$out"
 		_failures=$((_failures + 1))
 	else
 		echo "# ok: $desc"
@@ -67,11 +67,13 @@ check_output() {
 	shift 2
 	_checks=$((_checks + 1))
 	out=$("$@" 2>&1) || true
-	if printf '%s\n' "$out" | grep -Eq -- "$pat"; then
+	# a here-string, not a pipe: grep -q may stop reading early, and a
+	# writer killed by SIGPIPE would fail the check under pipefail
+	if grep -Eq -- "$pat" <<<"$out"; then
 		echo "# ok: $desc"
 	else
 		echo "# FAIL: $desc (no match for '$pat')"
-		printf '%s\n' "$out" | sed 's/^/#   /' | head -n 20
+		sed -n '1,20s/^/#   /p' <<<"$out"
 		_failures=$((_failures + 1))
 	fi
 }

@@ -85,7 +85,9 @@ static bool peer_differs(const struct wgp_peer *want,
 	if (want->endpoint.addr.sa_family &&
 	    !same_endpoint(&want->endpoint, &cur->endpoint))
 		return true;
-	if (want->keepalive != cur->keepalive)
+	/* as wg: a keepalive the file leaves out is kept, not reset */
+	if ((want->flags & WGP_PEER_HAS_KEEPALIVE) &&
+	    want->keepalive != cur->keepalive)
 		return true;
 	return !same_ips(want, cur);
 }
@@ -115,10 +117,12 @@ static int sync_with(struct wgp_plane *want, const char *name)
 		pe->flags = WGP_PEER_HAS_PUBLIC_KEY | WGP_PEER_REMOVE_ME;
 	}
 	for (link = &want->first_peer; (pe = *link);) {
-		/* What the file leaves out must be reset, not kept. */
+		/*
+		 * A preshared key the file leaves out is removed; a
+		 * keepalive it leaves out is kept. Both as wg syncconf.
+		 */
 		if (!(pe->flags & WGP_PEER_REMOVE_ME))
-			pe->flags |= WGP_PEER_HAS_PRESHARED_KEY |
-				     WGP_PEER_HAS_KEEPALIVE;
+			pe->flags |= WGP_PEER_HAS_PRESHARED_KEY;
 		cur = plane_find_peer(now, pe->public_key);
 		if (!(pe->flags & WGP_PEER_REMOVE_ME) && cur &&
 		    !peer_differs(pe, cur)) {

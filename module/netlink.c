@@ -708,6 +708,9 @@ static void wgp_apply_policy(struct wgp_plane *plane,
 	if (tb[WGPLANES_POLICY_A_HSQ_LEN])
 		WRITE_ONCE(pol->hsq_len,
 			   nla_get_u32(tb[WGPLANES_POLICY_A_HSQ_LEN]));
+	/* live: the buckets take the new budget, sessions stay */
+	if (tb[WGPLANES_POLICY_A_RATE] || tb[WGPLANES_POLICY_A_BURST])
+		wgp_guard_update(plane);
 }
 
 static int wgp_check_allowedip(struct nlattr *nest,

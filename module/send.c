@@ -94,6 +94,7 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 			continue;
 		}
 		skb_dst_drop(seg);
+		wgp_guard_tx(plane, seg->len);
 		skb_queue_tail(&peer->eng.staged, seg);
 	}
 	wgp_peer_queue_work(peer, &peer->eng.tx_work);
@@ -208,10 +209,8 @@ static int wgp_send_keepalive(struct wgp_peer *peer, struct wgp_keypair *kp)
 	return wgp_encrypt_and_send(peer, kp, skb);
 }
 
-void wgp_packet_tx_worker(struct work_struct *work)
+static void wgp_packet_tx(struct wgp_peer *peer)
 {
-	struct wgp_peer *peer = container_of(work, struct wgp_peer,
-					     eng.tx_work);
 	struct wgp_peer_engine *eng = &peer->eng;
 	struct wgp_keypair *kp;
 	struct sk_buff *skb;
@@ -247,6 +246,17 @@ void wgp_packet_tx_worker(struct work_struct *work)
 	if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) && !sent)
 		wgp_send_keepalive(peer, kp);
 	wgp_keypair_put(kp);
+}
+
+void wgp_packet_tx_worker(struct work_struct *work)
+{
+	struct wgp_peer *peer = container_of(work, struct wgp_peer,
+					     eng.tx_work);
+
+	mutex_lock(&peer->eng.tx_lock);
+	wgp_plane_work_ran(peer->plane);
+	wgp_packet_tx(peer);
+	mutex_unlock(&peer->eng.tx_lock);
 }
 
 void wgp_request_keepalive(struct wgp_peer *peer)
@@ -292,6 +302,8 @@ void wgp_handshake_tx_worker(struct work_struct *work)
 	struct wgp_peer_engine *eng = &peer->eng;
 	bool retry, want;
 
+	mutex_lock(&eng->hs_lock);
+	wgp_plane_work_ran(peer->plane);
 	if (test_and_clear_bit(WGP_PF_ZERO_KEYS, &eng->flags)) {
 		wgp_keypairs_clear(peer);
 		wgp_handshake_clear(peer);
@@ -300,6 +312,7 @@ void wgp_handshake_tx_worker(struct work_struct *work)
 	want = test_and_clear_bit(WGP_PF_HS_WANT, &eng->flags);
 	if (retry || want)
 		wgp_send_handshake_initiation(peer, retry);
+	mutex_unlock(&eng->hs_lock);
 }
 
 void wgp_send_handshake_response(struct wgp_peer *peer)

@@ -9,8 +9,14 @@
  * Writing N makes every keypair, handshake and cookie timestamp of the plane
  * N seconds older, so a test can see e.g. the rekey after REKEY_AFTER_TIME
  * without waiting two minutes. Timers already armed are not moved.
+ *
+ * /sys/kernel/debug/wgplanes/<ifname>/cpu_work (read-only) lists, per CPU,
+ * how many work items of the plane ran there, and how many of those at a
+ * raised priority: a test of the CPU mask and of "priority high".
  */
 #include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/sched.h>
 #include <linux/cpumask.h>
 #include <linux/smp.h>
 #include <linux/kstrtox.h>
@@ -63,7 +69,10 @@ struct workqueue_struct *wgp_plane_wq(struct wgp_plane *plane)
 
 void wgp_plane_work_ran(struct wgp_plane *plane)
 {
-	this_cpu_inc(*plane->eng.cpu_work);
+	this_cpu_inc(plane->eng.cpu_work->runs);
+	/* a high-priority workqueue's workers run at a negative nice */
+	if (task_nice(current) < 0)
+		this_cpu_inc(plane->eng.cpu_work->runs_high);
 }
 
 bool wgp_peer_alive(struct wgp_peer *peer)
@@ -135,7 +144,7 @@ static void wgp_peer_quiesce(struct wgp_peer *peer)
 	cancel_work_sync(&eng->hs_work);
 	/* a work item that ran last may have armed a timer before the end */
 	wgp_timers_stop(peer);
-	skb_queue_purge(&eng->staged);
+	wgp_staged_purge(peer, WGPLANES_CNT_DROP_NO_KEYPAIR);
 	wgp_rx_queue_purge(peer);
 	wgp_keypairs_clear(peer);
 	wgp_handshake_clear(peer);
@@ -219,6 +228,25 @@ static const struct file_operations wgp_age_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * "cpuN RUNS HIGH" per possible CPU: the work items the plane ran there,
+ * and how many of them at a raised priority.
+ */
+static int wgp_cpu_work_show(struct seq_file *m, void *v)
+{
+	struct wgp_plane *plane = m->private;
+	struct wgp_cpu_work *w;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		w = per_cpu_ptr(plane->eng.cpu_work, cpu);
+		seq_printf(m, "cpu%d %lu %lu\n", cpu, READ_ONCE(w->runs),
+			   READ_ONCE(w->runs_high));
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(wgp_cpu_work);
+
 static void wgp_debugfs_add(struct wgp_plane *plane)
 {
 	struct dentry *d;
@@ -229,6 +257,7 @@ static void wgp_debugfs_add(struct wgp_plane *plane)
 	if (IS_ERR(d))
 		return;		/* e.g. the same name in another netns */
 	debugfs_create_file("age", 0200, d, plane, &wgp_age_fops);
+	debugfs_create_file("cpu_work", 0400, d, plane, &wgp_cpu_work_fops);
 	plane->eng.debugfs = d;
 }
 
@@ -249,13 +278,14 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 	skb_queue_head_init(&eng->hs_queue);
 	INIT_WORK(&eng->hs_work, wgp_handshake_rx_worker);
 	mutex_init(&eng->hs_lock);
+	atomic_set(&eng->encq_count, 0);
 	atomic_set(&eng->decq_count, 0);
 	/* not under load: jiffies starts "negative", so 0 would not do */
 	eng->under_load_until = jiffies - 1;
 	wgp_cookie_checker_init(&eng->cookie);
 	wgp_ratelimiter_init(&eng->ratelimiter);
 
-	eng->cpu_work = alloc_percpu(unsigned long);
+	eng->cpu_work = alloc_percpu(struct wgp_cpu_work);
 	if (!eng->cpu_work)
 		goto err;
 	/*

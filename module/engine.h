@@ -79,6 +79,11 @@ struct wgp_peer_engine {
 	struct dst_cache dst_cache;
 };
 
+struct wgp_cpu_work {
+	unsigned long runs;
+	unsigned long runs_high;	/* of which at a raised priority */
+};
+
 struct wgp_plane_engine {
 	/* sockets: written under sock_lock, read under RCU-bh */
 	struct mutex sock_lock;
@@ -89,7 +94,7 @@ struct wgp_plane_engine {
 	/* bound workqueues, normal and high priority: see wgp_plane_wq() */
 	struct workqueue_struct *wq, *wq_high;
 	/* work items run, per CPU: shows where the plane's work went */
-	unsigned long __percpu *cpu_work;
+	struct wgp_cpu_work __percpu *cpu_work;
 	struct wgp_index_table *index;
 	struct wgp_cookie_checker cookie;
 	struct wgp_ratelimiter ratelimiter;
@@ -99,6 +104,7 @@ struct wgp_plane_engine {
 	struct mutex hs_lock;		/* hs_work runs alone */
 	unsigned long under_load_until;	/* jiffies */
 
+	atomic_t encq_count;		/* staged on all peers of the plane */
 	atomic_t decq_count;
 	struct gro_cells gro;
 	struct dentry *debugfs;

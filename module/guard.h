@@ -27,7 +27,7 @@ struct wgp_plane;
 struct sk_buff;
 
 struct wgp_bucket {
-	spinlock_t lock;
+	spinlock_t lock;	/* tokens and stamp */
 	s64 tokens;		/* ns of transmission time; < 0: in debt */
 	u64 stamp;		/* ns, when tokens were last brought up to date */
 };

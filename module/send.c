@@ -93,6 +93,14 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 			kfree_skb(seg);
 			continue;
 		}
+		/* the plane's bound over all its peers */
+		if (unlikely(atomic_inc_return(&plane->eng.encq_count) >
+			     READ_ONCE(plane->policy.encq_len))) {
+			atomic_dec(&plane->eng.encq_count);
+			wgp_count(plane, WGPLANES_CNT_DROP_ENCQ_FULL);
+			kfree_skb(seg);
+			continue;
+		}
 		skb_dst_drop(seg);
 		wgp_guard_tx(plane, seg->len);
 		skb_queue_tail(&peer->eng.staged, seg);
@@ -236,6 +244,7 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 		wgp_request_handshake(peer, false);
 
 	while ((skb = skb_dequeue(&eng->staged))) {
+		atomic_dec(&peer->plane->eng.encq_count);
 		if (wgp_encrypt_and_send(peer, kp, skb) == -EKEYEXPIRED) {
 			wgp_request_handshake(peer, false);
 			break;
@@ -257,6 +266,18 @@ void wgp_packet_tx_worker(struct work_struct *work)
 	wgp_plane_work_ran(peer->plane);
 	wgp_packet_tx(peer);
 	mutex_unlock(&peer->eng.tx_lock);
+}
+
+void wgp_staged_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
+{
+	struct wgp_plane *plane = peer->plane;
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&peer->eng.staged))) {
+		atomic_dec(&plane->eng.encq_count);
+		wgp_count(plane, reason);
+		kfree_skb(skb);
+	}
 }
 
 void wgp_request_keepalive(struct wgp_peer *peer)

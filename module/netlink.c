@@ -280,6 +280,7 @@ static int wgp_put_policy(struct sk_buff *skb, struct wgp_plane *plane)
 	     nla_put_flag(skb, WGPLANES_POLICY_A_TX_STOPPED)))
 		goto cancel;
 	nla_nest_end(skb, nest);
+	ret = 0;
 	goto out;
 
 cancel:

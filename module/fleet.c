@@ -8,6 +8,7 @@
 #include <linux/if_arp.h>
 #include <linux/ctype.h>
 #include <net/rtnetlink.h>
+#include <net/addrconf.h>
 
 #include "device.h"
 #include "fleet.h"
@@ -168,6 +169,22 @@ static int wgp_fleet_validate(struct nlattr *tb[], struct nlattr *data[],
 	return 0;
 }
 
+/*
+ * A tunnel without link-layer addresses has no use for an IPv6 link-local
+ * address, and WireGuard devices come up without one: so do planes (and
+ * the fleet, which carries nothing), unless
+ * the administrator asks for one with "ip link set … addrgenmode".
+ */
+static void wgp_no_link_local(struct net_device *dev)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	struct inet6_dev *idev = __in6_dev_get(dev);
+
+	if (idev)
+		WRITE_ONCE(idev->cnf.addr_gen_mode, IN6_ADDR_GEN_MODE_NONE);
+#endif
+}
+
 static int wgp_fleet_add_plane(struct wgp_fleet *fleet, unsigned int index,
 			       const char *name, struct netlink_ext_ack *extack)
 {
@@ -205,6 +222,7 @@ static int wgp_fleet_add_plane(struct wgp_fleet *fleet, unsigned int index,
 		free_netdev(dev);
 		return ret;
 	}
+	wgp_no_link_local(dev);
 	rcu_assign_pointer(fleet->planes[index], plane);
 	return 0;
 }
@@ -248,6 +266,7 @@ static int wgp_fleet_newlink(struct net *src_net, struct net_device *dev,
 	ret = register_netdevice(dev);
 	if (ret)
 		return ret;
+	wgp_no_link_local(dev);
 
 	for (i = 0; i < nplanes; i++) {
 		ret = wgp_fleet_add_plane(fleet, i, names[i], extack);

@@ -23,6 +23,12 @@ check_fail "a plane cannot be created on its own" \
 	ip -n "$ns" link add p type wgplane
 check_output "with an error that says how" 'created with their fleet' \
 	ip -n "$ns" link add p type wgplane
+# like a WireGuard device: up without an IPv6 link-local address
+check "fleet0-mgmt up" ip -n "$ns" link set fleet0-mgmt up
+check_output "fleet0-mgmt has addrgenmode none" 'addrgenmode none' \
+	ip -n "$ns" -d link show fleet0-mgmt
+check_output "fleet0-mgmt has no IPv6 link-local address" '^0$' sh -c \
+	"ip -n $ns -6 addr show dev fleet0-mgmt | grep -c fe80 || true"
 check "ip link del fleet0" ip -n "$ns" link del fleet0
 check_output "no plane left" '^0$' sh -c \
 	"ip -n '$ns' -o link show type wgplane | wc -l"

@@ -113,8 +113,12 @@ check_output "backend shows cpus all" "cpus all" \
 	dut_wg "$hub" show fleet0-backend
 
 log "priority high: the plane's work runs on high-priority workers"
-sum_high() { echo $(($(work "$1" 3 0) + $(work "$1" 3 1))); }
-sum_all() { echo $(($(work "$1" 2 0) + $(work "$1" 2 1))); }
+# sums PLANE: "ALL HIGH", work items on all CPUs, read in one pass
+sums() {
+	awk '{ a += $2; h += $3 } END { print a, h }' \
+		"/sys/kernel/debug/wgplanes/$1/cpu_work"
+}
+sum_high() { sums "$1" | cut -d' ' -f2; }
 hi0=$(sum_high fleet0-mgmt)
 check "mgmt pings at normal priority" pings "$host" 10.78.0.1 5
 check "no mgmt work at high priority yet" test "$(sum_high fleet0-mgmt)" -eq "$hi0"
@@ -122,14 +126,16 @@ check "mgmt: priority high" dut_wg "$hub" set fleet0-mgmt priority high
 check_output "mgmt shows priority high" "priority high" \
 	dut_wg "$hub" show fleet0-mgmt
 sleep 0.5
-hi0=$(sum_high fleet0-mgmt)
-all0=$(sum_all fleet0-mgmt)
+read -r all0 hi0 <<<"$(sums fleet0-mgmt)"
 check "mgmt pings at high priority" pings "$host" 10.78.0.1 5
-hi1=$(sum_high fleet0-mgmt)
-all1=$(sum_all fleet0-mgmt)
+sleep 0.3
+read -r all1 hi1 <<<"$(sums fleet0-mgmt)"
 log "mgmt work: +$((all1 - all0)), of which high priority +$((hi1 - hi0))"
 check "mgmt work ran at high priority" test "$hi1" -gt "$hi0"
-check "all mgmt work ran at high priority" test $((hi1 - hi0)) -eq $((all1 - all0))
+# (an item that runs while the file is read may be counted in the one
+# column and not yet in the other: one of difference is tolerated)
+check "all mgmt work ran at high priority" \
+	test $(((all1 - all0) - (hi1 - hi0))) -le 1 -a $((hi1 - hi0)) -le $((all1 - all0 + 1))
 check "backend work stays at normal priority" \
 	test "$(sum_high fleet0-backend)" -eq 0
 
@@ -153,6 +159,11 @@ except Exception:
 cap=$(tcp_mbit 3)
 RATE=$(python3 -c "print(max(1, min(10, int(float('$cap') / 3))))")
 log "unguarded TCP: $cap Mbit/s; the guard's rate: $RATE Mbit/s"
+# A FIFO holds what the guard holds back, so TCP sees no loss at all;
+# with fq_codel (the usual default) the queue's delay is kept near 5 ms
+# at the price of some loss (Documentation/tuning.md).
+check "backend: a FIFO qdisc" g tc qdisc replace dev fleet0-backend root \
+	pfifo limit 1000
 check "backend: rate ${RATE}mbit" \
 	dut_wg "$hub" set fleet0-backend rate "${RATE}mbit"
 check_output "backend shows the rate" "rate ${RATE}(\\.0+)? ?[Mm]bit" \
@@ -185,6 +196,8 @@ check "TCP within 10% of the rate" python3 -c "
 import sys
 r = float('$mbit')
 sys.exit(0 if abs(r - $RATE) <= 0.1 * $RATE else 1)"
+check_output "the qdisc dropped nothing" 'dropped 0,' \
+	g tc -s qdisc show dev fleet0-backend
 check "the guard held the queue" test "$(pcount fleet0-backend tx_throttled)" -gt "$thr0"
 drops1=$(($(pcount fleet0-backend drop_txq_full) + $(pcount fleet0-backend drop_encq_full)))
 check "the plane dropped nothing to keep the rate" test "$drops1" -eq "$drops0"

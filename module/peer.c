@@ -259,14 +259,6 @@ void wgp_peer_unlink_all(struct wgp_plane *plane, struct list_head *dead)
 	}
 }
 
-void wgp_peer_remove(struct wgp_peer *peer)
-{
-	LIST_HEAD(dead);
-
-	wgp_peer_unlink(peer, &dead);
-	wgp_peer_remove_dead(&dead);
-}
-
 void wgp_peer_remove_all(struct wgp_plane *plane)
 {
 	LIST_HEAD(dead);

@@ -87,14 +87,13 @@ struct wgp_peer *wgp_peer_lookup(struct wgp_plane *plane,
 /* Under rcu_read_lock(): the peer with this key, with a reference. */
 struct wgp_peer *wgp_peer_lookup_get_rcu(struct wgp_plane *plane,
 					 const u8 public_key[WGPLANES_KEY_LEN]);
-/* Removes one peer, or all, at once: unlink, then remove_dead. */
-void wgp_peer_remove(struct wgp_peer *peer);
-void wgp_peer_remove_all(struct wgp_plane *plane);
 /*
- * Bulk removal under conf_lock, held from the first unlink to remove_dead:
+ * Removal under conf_lock, held from the first unlink to remove_dead:
  * unlinked peers wait on @dead (linked through plane_list) and are stopped
- * and released together, after a single grace period.
+ * and released together, after a single grace period. remove_all does
+ * both steps for every peer of the plane.
  */
+void wgp_peer_remove_all(struct wgp_plane *plane);
 void wgp_peer_unlink(struct wgp_peer *peer, struct list_head *dead);
 void wgp_peer_unlink_all(struct wgp_plane *plane, struct list_head *dead);
 void wgp_peer_remove_dead(struct list_head *dead);

@@ -23,6 +23,7 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/wgplanes.h>
 
+#include "allowedips.h"
 #include "engine.h"
 #include "guard.h"
 
@@ -60,6 +61,8 @@ struct wgp_plane {
 	struct list_head peer_list;	/* under conf_lock */
 	unsigned int num_peers;
 	struct wgp_pubkey_table *peer_hash;
+	/* cryptokey routing: written under conf_lock, read under RCU-bh */
+	struct wgp_allowedips allowedips;
 	/* bumped on every configuration change, for dump consistency */
 	u64 conf_seq;
 

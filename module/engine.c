@@ -165,6 +165,28 @@ void wgp_peer_engine_stop(struct wgp_peer *peer)
 	wgp_peer_quiesce(peer);
 }
 
+/*
+ * wgp_peer_engine_stop() for many peers at once: peers removed from their
+ * plane (is_dead set), linked through plane_list, conf_lock held. One grace
+ * period covers them all.
+ */
+void wgp_peer_engine_stop_list(struct list_head *peers)
+{
+	struct wgp_peer *peer;
+
+	smp_mb();	/* is_dead before activated; pairs with peer_alive */
+	list_for_each_entry(peer, peers, plane_list) {
+		if (READ_ONCE(peer->eng.activated)) {
+			synchronize_net();
+			break;
+		}
+	}
+	list_for_each_entry(peer, peers, plane_list) {
+		wgp_peer_quiesce(peer);
+		cond_resched();
+	}
+}
+
 /* From the release of the last reference; any context but hard IRQ. */
 void wgp_peer_engine_free(struct wgp_peer *peer)
 {

@@ -188,7 +188,7 @@ static struct wgp_plane *wgp_plane_lookup(struct net *net,
 static u64 wgp_plane_seq(struct wgp_plane *plane)
 {
 	/* both only grow, so the sum moves whenever either does */
-	return plane->conf_seq + wgp_plane_aips(plane)->seq;
+	return plane->conf_seq + plane->allowedips.seq;
 }
 
 /*
@@ -833,7 +833,7 @@ static int wgp_add_allowedip(struct wgp_plane *plane, struct wgp_peer *peer,
 			     struct nlattr *nest)
 {
 	struct nlattr *tb[WGPLANES_ALLOWEDIP_A_MAX + 1];
-	struct wgp_allowedips *t = wgp_plane_aips(plane);
+	struct wgp_allowedips *t = &plane->allowedips;
 	u8 cidr;
 	int ret;
 
@@ -859,8 +859,9 @@ static int wgp_add_allowedip(struct wgp_plane *plane, struct wgp_peer *peer,
 	}
 }
 
+/* Peers removed here wait on @dead for the end of the request. */
 static int wgp_set_peer(struct wgp_plane *plane, struct nlattr *nest,
-			struct netlink_ext_ack *extack)
+			struct list_head *dead, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[WGPLANES_PEER_A_MAX + 1];
 	struct wgp_peer *peer;
@@ -880,7 +881,7 @@ static int wgp_set_peer(struct wgp_plane *plane, struct nlattr *nest,
 	peer = wgp_peer_lookup(plane, key);
 	if (flags & WGPLANES_PEER_F_REMOVE_ME) {
 		if (peer)
-			wgp_peer_remove(peer);
+			wgp_peer_unlink(peer, dead);
 		return 0;
 	}
 	if (!peer) {
@@ -911,7 +912,7 @@ static int wgp_set_peer(struct wgp_plane *plane, struct nlattr *nest,
 		wgp_peer_keepalive_changed(peer);
 	}
 	if (flags & WGPLANES_PEER_F_REPLACE_ALLOWEDIPS)
-		wgp_allowedips_remove_by_peer(wgp_plane_aips(plane), peer,
+		wgp_allowedips_remove_by_peer(&plane->allowedips, peer,
 					      &plane->conf_lock);
 	if (!tb[WGPLANES_PEER_A_ALLOWEDIPS])
 		return 0;
@@ -928,7 +929,8 @@ static int wgp_set_peer(struct wgp_plane *plane, struct nlattr *nest,
 
 static void wgp_set_identity(struct wgp_plane *plane,
 			     const u8 priv[WGPLANES_KEY_LEN],
-			     const u8 pub[WGPLANES_KEY_LEN], bool has)
+			     const u8 pub[WGPLANES_KEY_LEN], bool has,
+			     struct list_head *dead)
 {
 	struct wgp_peer *peer;
 
@@ -948,7 +950,7 @@ static void wgp_set_identity(struct wgp_plane *plane,
 	/* a plane cannot be its own peer */
 	peer = wgp_peer_lookup(plane, pub);
 	if (peer)
-		wgp_peer_remove(peer);
+		wgp_peer_unlink(peer, dead);
 	/* sessions made with the old key are no longer ours */
 	wgp_plane_identity_changed(plane);
 }
@@ -963,6 +965,7 @@ static int wgp_set_plane_doit(struct sk_buff *skb, struct genl_info *info)
 	const u8 *own = NULL;
 	struct wgp_plane *plane;
 	struct nlattr *a;
+	LIST_HEAD(dead);
 	int rem, ret;
 
 	plane = wgp_plane_lookup(genl_info_net(info), attrs, extack);
@@ -1054,19 +1057,21 @@ static int wgp_set_plane_doit(struct sk_buff *skb, struct genl_info *info)
 			   nla_get_u32(attrs[WGPLANES_A_FWMARK]));
 	if (attrs[WGPLANES_A_FLAGS] &&
 	    (nla_get_u32(attrs[WGPLANES_A_FLAGS]) & WGPLANES_F_REPLACE_PEERS))
-		wgp_peer_remove_all(plane);
+		wgp_peer_unlink_all(plane, &dead);
 	if (attrs[WGPLANES_A_PRIVATE_KEY])
-		wgp_set_identity(plane, priv, pub, has_priv);
+		wgp_set_identity(plane, priv, pub, has_priv, &dead);
 	ret = 0;
 	if (attrs[WGPLANES_A_PEERS]) {
 		nla_for_each_nested(a, attrs[WGPLANES_A_PEERS], rem) {
-			ret = wgp_set_peer(plane, a, extack);
+			ret = wgp_set_peer(plane, a, &dead, extack);
 			if (ret)
 				break;
 			cond_resched();
 		}
 	}
 	plane->conf_seq++;
+	/* all peers this request removed: one grace period for the lot */
+	wgp_peer_remove_dead(&dead);
 
 out_unlock:
 	mutex_unlock(&plane->conf_lock);

@@ -3,6 +3,12 @@
  * Peers of a plane and the plane's configuration state: the peer list, the
  * public-key index, the cryptokey routing table and the policy defaults.
  *
+ * Removing a peer is two steps: unlinking (under conf_lock, cheap) and
+ * stopping its engine, which needs a grace period if the peer ever armed or
+ * queued anything. Bulk removals (REPLACE_PEERS, a request with many
+ * REMOVE_ME peers, deleting the plane) unlink all their peers first and pay
+ * for one grace period.
+ *
  * Every change happens under plane->conf_lock and moves plane->conf_seq, so
  * a netlink dump that spans several messages can tell whether it saw one
  * consistent configuration.
@@ -24,11 +30,6 @@ struct wgp_pubkey_table_rcu {
 	struct rcu_head rcu;
 	struct wgp_pubkey_table table;
 };
-
-struct wgp_allowedips *wgp_plane_aips(struct wgp_plane *plane)
-{
-	return &plane->peer_hash->allowedips;
-}
 
 static struct hlist_head *wgp_pubkey_bucket(struct wgp_pubkey_table *table,
 					    const u8 key[WGPLANES_KEY_LEN])
@@ -52,7 +53,7 @@ int wgp_plane_conf_init(struct wgp_plane *plane)
 	}
 	get_random_bytes(&t->table.key, sizeof(t->table.key));
 	/* kvzalloc() left every bucket an empty hlist */
-	wgp_allowedips_init(&t->table.allowedips);
+	wgp_allowedips_init(&plane->allowedips);
 
 	mutex_init(&plane->conf_lock);
 	INIT_LIST_HEAD(&plane->peer_list);
@@ -84,7 +85,7 @@ void wgp_plane_conf_uninit(struct wgp_plane *plane)
 		return;
 	mutex_lock(&plane->conf_lock);
 	wgp_peer_remove_all(plane);
-	wgp_allowedips_free(wgp_plane_aips(plane), &plane->conf_lock);
+	wgp_allowedips_free(&plane->allowedips, &plane->conf_lock);
 	memzero_explicit(plane->private_key, sizeof(plane->private_key));
 	memset(plane->public_key, 0, sizeof(plane->public_key));
 	plane->has_identity = false;
@@ -204,33 +205,66 @@ void wgp_peer_put(struct wgp_peer *peer)
 		kref_put(&peer->refcount, wgp_peer_release);
 }
 
-/* Unlinks the peer from its plane and drops the plane's reference. */
-void wgp_peer_remove(struct wgp_peer *peer)
+/*
+ * Takes the peer out of its plane: nothing finds it any more (public key,
+ * allowed IPs, peer list) and wgp_peer_alive() is false for it. Its engine
+ * still runs until wgp_peer_remove_dead(); the plane's reference moves with
+ * it to @dead.
+ */
+void wgp_peer_unlink(struct wgp_peer *peer, struct list_head *dead)
 {
 	struct wgp_plane *plane = peer->plane;
 
 	lockdep_assert_held(&plane->conf_lock);
 	WRITE_ONCE(peer->is_dead, true);
-	wgp_allowedips_remove_by_peer(wgp_plane_aips(plane), peer,
+	wgp_allowedips_remove_by_peer(&plane->allowedips, peer,
 				      &plane->conf_lock);
-	list_del_init(&peer->plane_list);
+	list_move_tail(&peer->plane_list, dead);
 	hlist_del_init_rcu(&peer->pubkey_hash);
 	plane->num_peers--;
 	plane->conf_seq++;
-	/* timers, work, queues and keys of the peer stop here */
-	wgp_peer_engine_stop(peer);
-	wgp_peer_put(peer);
 }
 
-void wgp_peer_remove_all(struct wgp_plane *plane)
+/*
+ * Stops the engine of every unlinked peer on @dead (timers, work, queues,
+ * keys) after one grace period for all of them, and drops the plane's
+ * references. conf_lock has been held since the peers were unlinked.
+ */
+void wgp_peer_remove_dead(struct list_head *dead)
+{
+	struct wgp_peer *peer, *tmp;
+
+	if (list_empty(dead))
+		return;
+	wgp_peer_engine_stop_list(dead);
+	list_for_each_entry_safe(peer, tmp, dead, plane_list) {
+		list_del_init(&peer->plane_list);
+		wgp_peer_put(peer);
+	}
+}
+
+/* Unlinks every peer of the plane; the whole trie goes in one walk. */
+void wgp_peer_unlink_all(struct wgp_plane *plane, struct list_head *dead)
 {
 	struct wgp_peer *peer, *tmp;
 
 	lockdep_assert_held(&plane->conf_lock);
+	if (list_empty(&plane->peer_list))
+		return;
+	/* every node belongs to a peer of this plane: all of them go */
+	wgp_allowedips_free(&plane->allowedips, &plane->conf_lock);
 	list_for_each_entry_safe(peer, tmp, &plane->peer_list, plane_list) {
-		wgp_peer_remove(peer);
+		wgp_peer_unlink(peer, dead);
 		cond_resched();
 	}
+}
+
+void wgp_peer_remove_all(struct wgp_plane *plane)
+{
+	LIST_HEAD(dead);
+
+	wgp_peer_unlink_all(plane, &dead);
+	wgp_peer_remove_dead(&dead);
 }
 
 void wgp_peer_set_endpoint(struct wgp_peer *peer,

@@ -55,7 +55,8 @@ struct wgp_peer {
 
 	struct kref refcount;
 	struct rcu_head rcu;
-	struct list_head plane_list;	/* plane->peer_list, conf_lock */
+	/* plane->peer_list, or a list of unlinked peers; conf_lock */
+	struct list_head plane_list;
 	struct hlist_node pubkey_hash;	/* wgp_pubkey_table, conf_lock/RCU */
 	bool is_dead;			/* removed from the plane */
 
@@ -69,11 +70,6 @@ struct wgp_peer {
 struct wgp_pubkey_table {
 	siphash_key_t key;
 	struct hlist_head buckets[1 << WGP_PUBKEY_HASH_BITS];
-	/*
-	 * The plane's cryptokey routing table lives here until struct
-	 * wgp_plane has a place for it; reach it with wgp_plane_aips().
-	 */
-	struct wgp_allowedips allowedips;
 };
 
 /* Upper bound of peers per plane, as for a WireGuard interface. */
@@ -81,7 +77,6 @@ struct wgp_pubkey_table {
 
 int wgp_plane_conf_init(struct wgp_plane *plane);
 void wgp_plane_conf_uninit(struct wgp_plane *plane);
-struct wgp_allowedips *wgp_plane_aips(struct wgp_plane *plane);
 
 struct wgp_peer *wgp_peer_create(struct wgp_plane *plane,
 				 const u8 public_key[WGPLANES_KEY_LEN],
@@ -92,8 +87,16 @@ struct wgp_peer *wgp_peer_lookup(struct wgp_plane *plane,
 /* Under rcu_read_lock(): the peer with this key, with a reference. */
 struct wgp_peer *wgp_peer_lookup_get_rcu(struct wgp_plane *plane,
 					 const u8 public_key[WGPLANES_KEY_LEN]);
-void wgp_peer_remove(struct wgp_peer *peer);
+/*
+ * Removal under conf_lock, held from the first unlink to remove_dead:
+ * unlinked peers wait on @dead (linked through plane_list) and are stopped
+ * and released together, after a single grace period. remove_all does
+ * both steps for every peer of the plane.
+ */
 void wgp_peer_remove_all(struct wgp_plane *plane);
+void wgp_peer_unlink(struct wgp_peer *peer, struct list_head *dead);
+void wgp_peer_unlink_all(struct wgp_plane *plane, struct list_head *dead);
+void wgp_peer_remove_dead(struct list_head *dead);
 
 struct wgp_peer *wgp_peer_get(struct wgp_peer *peer);
 void wgp_peer_put(struct wgp_peer *peer);

@@ -292,7 +292,7 @@ static bool wgp_inner_ok(struct wgp_peer *peer, struct sk_buff *skb)
 	skb_probe_transport_header(skb);
 
 	rcu_read_lock_bh();
-	owner = wgp_allowedips_lookup_src(wgp_plane_aips(plane), skb);
+	owner = wgp_allowedips_lookup_src(&plane->allowedips, skb);
 	rcu_read_unlock_bh();
 	if (owner != peer) {
 		wgp_count(plane, WGPLANES_CNT_DROP_ALLOWEDIPS);

@@ -56,7 +56,7 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 
 	rcu_read_lock_bh();
-	peer = wgp_peer_get(wgp_allowedips_lookup_dst(wgp_plane_aips(plane),
+	peer = wgp_peer_get(wgp_allowedips_lookup_dst(&plane->allowedips,
 						      skb));
 	rcu_read_unlock_bh();
 	if (unlikely(!peer)) {

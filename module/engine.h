@@ -72,6 +72,7 @@ struct wgp_peer_engine {
 	/* the route cache and the sticky source address it is valid for */
 	spinlock_t ep_lock;
 	struct sockaddr_in6 cached_ep;	/* holds a sockaddr_in too */
+	u32 ep_gen;			/* bumped when they change */
 	union {
 		__be32 v4;
 		struct in6_addr v6;

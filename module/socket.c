@@ -274,7 +274,7 @@ int wgp_socket_send_skb_to_peer(struct wgp_peer *peer, struct sk_buff *skb,
 	if (!ret) {
 		if (eng->ep_gen == rc.gen)
 			memcpy(&eng->src, &src, sizeof(src));
-		peer->tx_bytes += len;
+		WRITE_ONCE(peer->tx_bytes, peer->tx_bytes + len);
 	}
 	spin_unlock_bh(&eng->ep_lock);
 	return ret;
@@ -372,6 +372,17 @@ void wgp_socket_set_peer_endpoint_from_skb(struct wgp_peer *peer,
 		memcpy(&eng->src, &local, sizeof(local));
 	}
 	spin_unlock_bh(&eng->ep_lock);
+}
+
+/*
+ * Bytes received from the peer: the handshake work and the receive work may
+ * count at once, so under the lock the transmit side counts under too.
+ */
+void wgp_socket_peer_received(struct wgp_peer *peer, unsigned int len)
+{
+	spin_lock_bh(&peer->eng.ep_lock);
+	WRITE_ONCE(peer->rx_bytes, peer->rx_bytes + len);
+	spin_unlock_bh(&peer->eng.ep_lock);
 }
 
 void wgp_socket_clear_peer_src(struct wgp_peer *peer)

@@ -44,12 +44,20 @@ static unsigned long wgp_jitter(void)
 static void wgp_expired_retransmit(struct timer_list *t)
 {
 	struct wgp_peer *peer = from_timer(peer, t, eng.t_retransmit);
+	struct sk_buff *skb;
+	unsigned int n = 0;
 
 	if (atomic_inc_return(&peer->eng.hs_attempts) >=
 	    WGP_MAX_TIMER_HANDSHAKES) {
 		/* give up: what waited for this handshake goes */
 		timer_delete(&peer->eng.t_persistent);
-		skb_queue_purge(&peer->eng.staged);
+		while ((skb = skb_dequeue(&peer->eng.staged))) {
+			kfree_skb(skb);
+			n++;
+		}
+		if (n)
+			wgp_count_add(peer->plane,
+				      WGPLANES_CNT_DROP_HANDSHAKE_TIMEOUT, n);
 		if (!timer_pending(&peer->eng.t_zero_keys))
 			wgp_mod_timer(peer, &peer->eng.t_zero_keys,
 				      jiffies + 3 * WGP_REJECT_AFTER_TIME * HZ);

@@ -128,6 +128,49 @@ check "DUT's endpoint is now 192.168.1.4:40000" \
 	endpoint_is "$d" "$P" '192\.168\.1\.4:40000'
 check "DUT pings the stock peer" pings "$d" 10.77.0.2
 
+# Drops the user can see, with their reason (counters of wgplanes only).
+# counter NS PLANE NAME
+counter() {
+	dut_wg "$1" show "$2" --json | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["planes"][0]["counters"][sys.argv[1]])' "$3"
+}
+counter_is() {
+	local v
+	v=$(counter "$1" "$2" "$3") || return 1
+	echo "$2 $3: $v"
+	[ "$v" -eq "$4" ]
+}
+
+log "handshake give-up: what waited for it is dropped and counted"
+G=fleet0-mgmt
+check "DUT $G" dut_create "$d" fleet0 mgmt
+check "DUT $G: key, port 51830, 10.78.0.1" wg_iface dut "$d" "$G" g 51830 \
+	10.78.0.1/24
+check "DUT $G: peer at 192.168.1.99 (nobody there)" wg_peer dut "$d" "$G" c \
+	10.78.0.2/32 192.168.1.99:51820
+check_fail "3 pings wait for a handshake that never completes" \
+	ip netns exec "$d" ping -c 3 -i 0.2 -W 1 10.78.0.2
+giveup_start=$(date +%s)
+
+if [ "$DUT" = wgplanes ]; then
+	log "the outer send fails: counted as a send error, not as no endpoint"
+	check "DUT: the route to the stock peer goes away" \
+		ip -n "$d" addr del 192.168.1.1/24 dev eth0
+	noep=$(counter "$d" "$P" drop_no_endpoint)
+	check_fail "DUT cannot reach the stock peer" \
+		ip netns exec "$d" ping -c 2 -i 0.2 -W 1 10.77.0.2
+	check_output "$P counted the failed sends as drop_tx_error" '^[1-9]' \
+		counter "$d" "$P" drop_tx_error
+	check "$P: not as drop_no_endpoint" counter_is "$d" "$P" \
+		drop_no_endpoint "$noep"
+	check "DUT: the route comes back" \
+		ip -n "$d" addr add 192.168.1.1/24 dev eth0
+	check "DUT pings the stock peer again" pings "$d" 10.77.0.2
+else
+	log "DUT=stock: no drop counters, send error checks skipped"
+fi
+
 # 2. NAT and persistent keepalive -----------------------------------------
 log "NAT: DUT behind a masquerading router, 3 s UDP conntrack timeout"
 new_ns in
@@ -196,5 +239,16 @@ check_output "the mapping is still there after 9 s" '^[1-9]' mapping
 check "outside-initiated ping works after 9 s" pings "$out" 10.77.0.2
 check_output "the DUT shows keepalive 1" '	1$' \
 	dut_wg "$in" show "$Q" persistent-keepalive
+
+if [ "$DUT" = wgplanes ]; then
+	# REKEY_ATTEMPT_TIME (90 s) after the first initiation, the plane
+	# gives up and drops the 3 pings that waited
+	check "$G: 3 packets dropped at handshake give-up (drop_handshake_timeout)" \
+		wait_until $((giveup_start + 130 - $(date +%s))) \
+		counter_is "$d" "$G" drop_handshake_timeout 3
+	log "give-up after $(($(date +%s) - giveup_start)) s"
+else
+	log "DUT=stock: no drop counters, give-up check skipped"
+fi
 
 test_end

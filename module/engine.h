@@ -94,6 +94,8 @@ struct wgp_plane_engine {
 	struct wgp_index_table *index;
 	struct wgp_cookie_checker cookie;
 	struct wgp_ratelimiter ratelimiter;
+	/* plane->private_key, public_key, has_identity: written under it */
+	seqlock_t identity_seq;
 
 	struct sk_buff_head hs_queue;
 	struct work_struct hs_work;

@@ -72,6 +72,7 @@ struct wgp_peer_engine {
 	/* the route cache and the sticky source address it is valid for */
 	spinlock_t ep_lock;
 	struct sockaddr_in6 cached_ep;	/* holds a sockaddr_in too */
+	u32 ep_gen;			/* bumped when they change */
 	union {
 		__be32 v4;
 		struct in6_addr v6;
@@ -98,6 +99,8 @@ struct wgp_plane_engine {
 	struct wgp_index_table *index;
 	struct wgp_cookie_checker cookie;
 	struct wgp_ratelimiter ratelimiter;
+	/* plane->private_key, public_key, has_identity: written under it */
+	seqlock_t identity_seq;
 
 	struct sk_buff_head hs_queue;
 	struct work_struct hs_work;

@@ -937,16 +937,20 @@ static void wgp_set_identity(struct wgp_plane *plane,
 	if (has == plane->has_identity &&
 	    (!has || !memcmp(priv, plane->private_key, WGPLANES_KEY_LEN)))
 		return;
+	/* the handshake work reads them under identity_seq (noise.c) */
+	write_seqlock(&plane->eng.identity_seq);
 	memzero_explicit(plane->private_key, WGPLANES_KEY_LEN);
+	memset(plane->public_key, 0, WGPLANES_KEY_LEN);
+	if (has) {
+		memcpy(plane->private_key, priv, WGPLANES_KEY_LEN);
+		memcpy(plane->public_key, pub, WGPLANES_KEY_LEN);
+	}
+	plane->has_identity = has;
+	write_sequnlock(&plane->eng.identity_seq);
 	if (!has) {
-		memset(plane->public_key, 0, WGPLANES_KEY_LEN);
-		plane->has_identity = false;
 		wgp_plane_identity_changed(plane);
 		return;
 	}
-	memcpy(plane->private_key, priv, WGPLANES_KEY_LEN);
-	memcpy(plane->public_key, pub, WGPLANES_KEY_LEN);
-	plane->has_identity = true;
 	/* a plane cannot be its own peer */
 	peer = wgp_peer_lookup(plane, pub);
 	if (peer)

@@ -503,16 +503,36 @@ static void wgp_new_ephemeral(u8 priv[WGP_KEY_LEN], u8 pub[WGP_KEY_LEN])
 	} while (!curve25519_generate_public(pub, priv));
 }
 
+/*
+ * A consistent copy of the plane's keys: netlink may replace them while a
+ * handshake is worked on. False if the plane has no private key.
+ */
+static bool wgp_identity_get(struct wgp_plane *plane,
+			     u8 priv[WGP_KEY_LEN], u8 pub[WGP_KEY_LEN])
+{
+	unsigned int seq;
+	bool has;
+
+	do {
+		seq = read_seqbegin(&plane->eng.identity_seq);
+		has = plane->has_identity;
+		memcpy(priv, plane->private_key, WGP_KEY_LEN);
+		memcpy(pub, plane->public_key, WGP_KEY_LEN);
+	} while (read_seqretry(&plane->eng.identity_seq, seq));
+	return has;
+}
+
 int wgp_noise_create_initiation(struct wgp_peer *peer,
 				struct wgp_msg_initiation *msg)
 {
 	struct wgp_handshake *hs = &peer->eng.handshake;
 	struct wgp_plane *plane = peer->plane;
 	u8 key[WGP_KEY_LEN], ts[WGP_TIMESTAMP_LEN];
+	u8 priv[WGP_KEY_LEN], pub[WGP_KEY_LEN];
 	int ret = -EINVAL;
 
 	mutex_lock(&hs->lock);
-	if (!READ_ONCE(plane->has_identity))
+	if (!wgp_identity_get(plane, priv, pub))
 		goto out;
 
 	msg->header.type = cpu_to_le32(WGP_MSG_INITIATION);
@@ -529,14 +549,13 @@ int wgp_noise_create_initiation(struct wgp_peer *peer,
 	if (!wgp_mix_dh(hs->chaining_key, key, hs->ephemeral_private,
 			peer->public_key))
 		goto out;
-	chacha20poly1305_encrypt(msg->encrypted_static, plane->public_key,
+	chacha20poly1305_encrypt(msg->encrypted_static, pub,
 				 WGP_KEY_LEN, hs->hash, WGP_HASH_LEN, 0, key);
 	wgp_mix_hash(hs->hash, msg->encrypted_static,
 		     sizeof(msg->encrypted_static));
 
 	/* ss, timestamp */
-	if (!wgp_mix_dh(hs->chaining_key, key, plane->private_key,
-			peer->public_key))
+	if (!wgp_mix_dh(hs->chaining_key, key, priv, peer->public_key))
 		goto out;
 	wgp_tai64n(ts);
 	chacha20poly1305_encrypt(msg->encrypted_timestamp, ts,
@@ -555,6 +574,7 @@ out:
 		wgp_handshake_zero(hs);
 	mutex_unlock(&hs->lock);
 	memzero_explicit(key, sizeof(key));
+	memzero_explicit(priv, sizeof(priv));
 	return ret;
 }
 
@@ -563,23 +583,25 @@ struct wgp_peer *wgp_noise_consume_initiation(struct wgp_plane *plane,
 {
 	u8 ck[WGP_HASH_LEN], h[WGP_HASH_LEN], key[WGP_KEY_LEN];
 	u8 s[WGP_KEY_LEN], ts[WGP_TIMESTAMP_LEN];
+	u8 priv[WGP_KEY_LEN], pub[WGP_KEY_LEN];
 	struct wgp_peer *peer = NULL;
 	struct wgp_handshake *hs;
 	bool replay, flood;
 	u64 now;
 
-	if (!READ_ONCE(plane->has_identity))
-		return NULL;
 	memcpy(ck, wgp_initial_ck, WGP_HASH_LEN);
 	memcpy(h, wgp_initial_hash, WGP_HASH_LEN);
-	wgp_mix_hash(h, plane->public_key, WGP_KEY_LEN);
+	memset(key, 0, sizeof(key));
+	if (!wgp_identity_get(plane, priv, pub))
+		goto out;
+	wgp_mix_hash(h, pub, WGP_KEY_LEN);
 
 	/* e */
 	wgp_mix_key(ck, NULL, msg->ephemeral, WGP_KEY_LEN);
 	wgp_mix_hash(h, msg->ephemeral, WGP_KEY_LEN);
 
 	/* es, s */
-	if (!wgp_mix_dh(ck, key, plane->private_key, msg->ephemeral))
+	if (!wgp_mix_dh(ck, key, priv, msg->ephemeral))
 		goto out;
 	if (!chacha20poly1305_decrypt(s, msg->encrypted_static,
 				      sizeof(msg->encrypted_static), h,
@@ -594,7 +616,7 @@ struct wgp_peer *wgp_noise_consume_initiation(struct wgp_plane *plane,
 		goto out;
 
 	/* ss, timestamp */
-	if (!wgp_mix_dh(ck, key, plane->private_key, s))
+	if (!wgp_mix_dh(ck, key, priv, s))
 		goto err_peer;
 	if (!chacha20poly1305_decrypt(ts, msg->encrypted_timestamp,
 				      sizeof(msg->encrypted_timestamp), h,
@@ -630,6 +652,7 @@ out:
 	memzero_explicit(ck, sizeof(ck));
 	memzero_explicit(h, sizeof(h));
 	memzero_explicit(key, sizeof(key));
+	memzero_explicit(priv, sizeof(priv));
 	return peer;
 }
 
@@ -687,19 +710,19 @@ struct wgp_peer *wgp_noise_consume_response(struct wgp_plane *plane,
 					    struct wgp_msg_response *msg)
 {
 	u8 ck[WGP_HASH_LEN], h[WGP_HASH_LEN], key[WGP_KEY_LEN];
-	u8 tau[WGP_HASH_LEN];
+	u8 tau[WGP_HASH_LEN], priv[WGP_KEY_LEN], pub[WGP_KEY_LEN];
 	struct wgp_handshake *hs;
 	struct wgp_peer *peer;
 	bool ok = false;
 
-	if (!READ_ONCE(plane->has_identity))
-		return NULL;
+	if (!wgp_identity_get(plane, priv, pub))
+		goto out_key;
 	rcu_read_lock_bh();
 	peer = wgp_index_lookup_peer(plane->eng.index, msg->receiver_index,
 				     WGP_INDEX_HANDSHAKE);
 	rcu_read_unlock_bh();
 	if (!peer)
-		return NULL;
+		goto out_key;
 
 	hs = &peer->eng.handshake;
 	mutex_lock(&hs->lock);
@@ -715,7 +738,7 @@ struct wgp_peer *wgp_noise_consume_response(struct wgp_plane *plane,
 
 	/* ee, se */
 	if (!wgp_mix_dh(ck, NULL, hs->ephemeral_private, msg->ephemeral) ||
-	    !wgp_mix_dh(ck, NULL, plane->private_key, msg->ephemeral))
+	    !wgp_mix_dh(ck, NULL, priv, msg->ephemeral))
 		goto out;
 
 	/* psk */
@@ -740,11 +763,16 @@ out:
 	memzero_explicit(h, sizeof(h));
 	memzero_explicit(key, sizeof(key));
 	memzero_explicit(tau, sizeof(tau));
+	memzero_explicit(priv, sizeof(priv));
 	if (!ok) {
 		wgp_peer_put(peer);
 		peer = NULL;
 	}
 	return peer;
+
+out_key:
+	memzero_explicit(priv, sizeof(priv));
+	return NULL;
 }
 
 int wgp_noise_begin_session(struct wgp_peer *peer)

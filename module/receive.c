@@ -203,7 +203,7 @@ static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 	wgp_socket_set_peer_endpoint_from_skb(peer, skb);
 	wgp_timers_any_authenticated_packet_received(peer);
 	wgp_timers_any_authenticated_packet_traversal(peer);
-	WRITE_ONCE(peer->rx_bytes, peer->rx_bytes + skb->len);
+	wgp_socket_peer_received(peer, skb->len);
 
 	if (type == WGP_MSG_INITIATION) {
 		wgp_count(plane, WGPLANES_CNT_HANDSHAKE_INIT_RX);
@@ -338,7 +338,7 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 	}
 	wgp_timers_any_authenticated_packet_received(peer);
 	wgp_timers_any_authenticated_packet_traversal(peer);
-	WRITE_ONCE(peer->rx_bytes, peer->rx_bytes + wire_len);
+	wgp_socket_peer_received(peer, wire_len);
 
 	/* the initiator renews keys before the receive side must reject */
 	rcu_read_lock_bh();

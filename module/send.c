@@ -126,6 +126,21 @@ static bool wgp_keypair_usable(struct wgp_keypair *kp)
 	       atomic64_read(&kp->send_counter) < WGP_REJECT_AFTER_MESSAGES;
 }
 
+/* An outer packet could not be sent: counted with its honest reason. */
+static void wgp_count_send_error(struct wgp_plane *plane, int err)
+{
+	switch (err) {
+	case -EDESTADDRREQ:
+		wgp_count(plane, WGPLANES_CNT_DROP_NO_ENDPOINT);
+		break;
+	case -ENOMEM:
+		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
+		break;
+	default:	/* no socket, no route, a route into the plane itself */
+		wgp_count(plane, WGPLANES_CNT_DROP_TX_ERROR);
+	}
+}
+
 /* Zero padding to a multiple of 16, but not beyond the MTU. */
 static unsigned int wgp_padded_len(unsigned int len, unsigned int mtu)
 {
@@ -185,7 +200,7 @@ static int wgp_encrypt_and_send(struct wgp_peer *peer, struct wgp_keypair *kp,
 
 	ret = wgp_socket_send_skb_to_peer(peer, skb, ds);
 	if (ret) {
-		wgp_count(plane, WGPLANES_CNT_DROP_NO_ENDPOINT);
+		wgp_count_send_error(plane, ret);
 		return ret;
 	}
 	if (len) {
@@ -296,6 +311,7 @@ static void wgp_send_handshake_initiation(struct wgp_peer *peer, bool retry)
 {
 	struct wgp_peer_engine *eng = &peer->eng;
 	struct wgp_msg_initiation msg;
+	int ret;
 
 	if (!retry) {
 		/* at most one new handshake per REKEY_TIMEOUT */
@@ -312,7 +328,9 @@ static void wgp_send_handshake_initiation(struct wgp_peer *peer, bool retry)
 	wgp_timers_any_authenticated_packet_sent(peer);
 	wgp_timers_handshake_initiated(peer);
 	wgp_count(peer->plane, WGPLANES_CNT_HANDSHAKE_INIT_TX);
-	wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg), 0);
+	ret = wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg), 0);
+	if (ret)
+		wgp_count_send_error(peer->plane, ret);
 	memzero_explicit(&msg, sizeof(msg));
 }
 
@@ -339,6 +357,7 @@ void wgp_handshake_tx_worker(struct work_struct *work)
 void wgp_send_handshake_response(struct wgp_peer *peer)
 {
 	struct wgp_msg_response msg;
+	int ret;
 
 	if (wgp_noise_create_response(peer, &msg))
 		return;
@@ -350,6 +369,8 @@ void wgp_send_handshake_response(struct wgp_peer *peer)
 	wgp_timers_any_authenticated_packet_traversal(peer);
 	wgp_timers_any_authenticated_packet_sent(peer);
 	wgp_count(peer->plane, WGPLANES_CNT_HANDSHAKE_RESP_TX);
-	wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg), 0);
+	ret = wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg), 0);
+	if (ret)
+		wgp_count_send_error(peer->plane, ret);
 	memzero_explicit(&msg, sizeof(msg));
 }

@@ -30,9 +30,57 @@ union wgp_src {
 	struct in6_addr v6;
 };
 
+/*
+ * The route cache of a peer is only valid for the endpoint and source it was
+ * filled for. Every change of those bumps ep_gen under ep_lock; a sender
+ * looks up and fills the cache under ep_lock only while the generation it
+ * started with is current, so a send that raced with roaming can neither
+ * use nor store a route of the old endpoint (possibly of the other family).
+ */
+struct wgp_route_cache {
+	struct wgp_peer_engine *eng;
+	u32 gen;
+};
+
+static struct dst_entry *wgp_cache_get(const struct wgp_route_cache *rc,
+				       bool v6, void *saddr)
+{
+	struct dst_entry *dst = NULL;
+
+	if (!rc)
+		return NULL;
+	spin_lock(&rc->eng->ep_lock);
+	if (rc->eng->ep_gen == rc->gen) {
+		if (v6)
+			dst = dst_cache_get_ip6(&rc->eng->dst_cache, saddr);
+		else
+			dst = (struct dst_entry *)
+			      dst_cache_get_ip4(&rc->eng->dst_cache, saddr);
+	}
+	spin_unlock(&rc->eng->ep_lock);
+	return dst;
+}
+
+static void wgp_cache_set(const struct wgp_route_cache *rc, bool v6,
+			  struct dst_entry *dst, const void *saddr)
+{
+	if (!rc)
+		return;
+	spin_lock(&rc->eng->ep_lock);
+	if (rc->eng->ep_gen == rc->gen) {
+		if (v6)
+			dst_cache_set_ip6(&rc->eng->dst_cache, dst, saddr);
+		else
+			dst_cache_set_ip4(&rc->eng->dst_cache, dst,
+					  *(const __be32 *)saddr);
+	}
+	spin_unlock(&rc->eng->ep_lock);
+}
+
+/* Under rcu_read_lock_bh(); consumes skb. */
 static int wgp_send4(struct wgp_plane *plane, struct sk_buff *skb,
 		     const struct sockaddr_in *ep, __be32 *src,
-		     struct dst_cache *cache, u8 ds)
+		     const struct wgp_route_cache *rc, u8 ds)
 {
 	struct flowi4 fl = {
 		.saddr = *src,
@@ -41,12 +89,11 @@ static int wgp_send4(struct wgp_plane *plane, struct sk_buff *skb,
 		.flowi4_mark = READ_ONCE(plane->fwmark),
 		.flowi4_proto = IPPROTO_UDP,
 	};
-	struct rtable *rt = NULL;
+	struct rtable *rt;
 	struct socket *sock;
 	struct sock *sk;
 	int ret;
 
-	rcu_read_lock_bh();
 	sock = rcu_dereference_bh(plane->eng.sock4);
 	if (unlikely(!sock)) {
 		ret = -ENONET;
@@ -54,8 +101,7 @@ static int wgp_send4(struct wgp_plane *plane, struct sk_buff *skb,
 	}
 	sk = sock->sk;
 	fl.fl4_sport = inet_sk(sk)->inet_sport;
-	if (cache)
-		rt = dst_cache_get_ip4(cache, &fl.saddr);
+	rt = (struct rtable *)wgp_cache_get(rc, false, &fl.saddr);
 	if (!rt) {
 		/* a sticky source that is no longer ours is forgotten */
 		if (fl.saddr && !inet_confirm_addr(sock_net(sk), NULL, 0,
@@ -75,8 +121,7 @@ static int wgp_send4(struct wgp_plane *plane, struct sk_buff *skb,
 			ret = -ELOOP;
 			goto err;
 		}
-		if (cache)
-			dst_cache_set_ip4(cache, &rt->dst, fl.saddr);
+		wgp_cache_set(rc, false, &rt->dst, &fl.saddr);
 	}
 	*src = fl.saddr;
 	skb->ignore_df = 1;
@@ -86,18 +131,17 @@ static int wgp_send4(struct wgp_plane *plane, struct sk_buff *skb,
 	udp_tunnel_xmit_skb(rt, sk, skb, fl.saddr, fl.daddr, ds,
 			    ip4_dst_hoplimit(&rt->dst), 0, fl.fl4_sport,
 			    fl.fl4_dport, false, false);
-	rcu_read_unlock_bh();
 	return 0;
 
 err:
-	rcu_read_unlock_bh();
 	kfree_skb(skb);
 	return ret;
 }
 
+/* Under rcu_read_lock_bh(); consumes skb. */
 static int wgp_send6(struct wgp_plane *plane, struct sk_buff *skb,
 		     const struct sockaddr_in6 *ep, struct in6_addr *src,
-		     struct dst_cache *cache, u8 ds)
+		     const struct wgp_route_cache *rc, u8 ds)
 {
 	struct flowi6 fl = {
 		.saddr = *src,
@@ -107,12 +151,11 @@ static int wgp_send6(struct wgp_plane *plane, struct sk_buff *skb,
 		.flowi6_oif = ep->sin6_scope_id,
 		.flowi6_proto = IPPROTO_UDP,
 	};
-	struct dst_entry *dst = NULL;
+	struct dst_entry *dst;
 	struct socket *sock;
 	struct sock *sk;
 	int ret;
 
-	rcu_read_lock_bh();
 	sock = rcu_dereference_bh(plane->eng.sock6);
 	if (unlikely(!sock)) {
 		ret = -ENONET;
@@ -120,8 +163,7 @@ static int wgp_send6(struct wgp_plane *plane, struct sk_buff *skb,
 	}
 	sk = sock->sk;
 	fl.fl6_sport = inet_sk(sk)->inet_sport;
-	if (cache)
-		dst = dst_cache_get_ip6(cache, &fl.saddr);
+	dst = wgp_cache_get(rc, true, &fl.saddr);
 	if (!dst) {
 		if (!ipv6_addr_any(&fl.saddr) &&
 		    !ipv6_chk_addr(sock_net(sk), &fl.saddr, NULL, 0))
@@ -137,8 +179,7 @@ static int wgp_send6(struct wgp_plane *plane, struct sk_buff *skb,
 			ret = -ELOOP;
 			goto err;
 		}
-		if (cache)
-			dst_cache_set_ip6(cache, dst, &fl.saddr);
+		wgp_cache_set(rc, true, dst, &fl.saddr);
 	}
 	*src = fl.saddr;
 	skb->ignore_df = 1;
@@ -147,13 +188,24 @@ static int wgp_send6(struct wgp_plane *plane, struct sk_buff *skb,
 	udp_tunnel6_xmit_skb(dst, sk, skb, NULL, &fl.saddr, &fl.daddr, ds,
 			     ip6_dst_hoplimit(dst), 0, fl.fl6_sport,
 			     fl.fl6_dport, false);
-	rcu_read_unlock_bh();
 	return 0;
 
 err:
-	rcu_read_unlock_bh();
 	kfree_skb(skb);
 	return ret;
+}
+
+/* Under rcu_read_lock_bh(); consumes skb. */
+static int wgp_send(struct wgp_plane *plane, struct sk_buff *skb,
+		    const union wgp_endpoint *ep, union wgp_src *src,
+		    const struct wgp_route_cache *rc, u8 ds)
+{
+	if (ep->addr.sa_family == AF_INET)
+		return wgp_send4(plane, skb, &ep->addr4, &src->v4, rc, ds);
+	if (ep->addr.sa_family == AF_INET6)
+		return wgp_send6(plane, skb, &ep->addr6, &src->v6, rc, ds);
+	kfree_skb(skb);
+	return -EDESTADDRREQ;
 }
 
 static bool wgp_endpoint_eq(const union wgp_endpoint *a,
@@ -185,42 +237,44 @@ static void wgp_endpoint_cache(struct sockaddr_in6 *c,
 		*c = ep->addr6;
 }
 
+/* Under ep_lock: the cached route and source are for another endpoint. */
+static void wgp_route_forget(struct wgp_peer_engine *eng)
+{
+	eng->ep_gen++;
+	memset(&eng->src, 0, sizeof(eng->src));
+	dst_cache_reset(&eng->dst_cache);
+}
+
 int wgp_socket_send_skb_to_peer(struct wgp_peer *peer, struct sk_buff *skb,
 				u8 ds)
 {
 	struct wgp_peer_engine *eng = &peer->eng;
-	struct wgp_plane *plane = peer->plane;
+	struct wgp_route_cache rc = { .eng = eng };
 	unsigned int len = skb->len;
 	union wgp_endpoint ep;
 	union wgp_src src;
 	int ret;
 
-	wgp_peer_get_endpoint(peer, &ep);
 	spin_lock_bh(&eng->ep_lock);
+	/* read under ep_lock: roaming changes both under it */
+	wgp_peer_get_endpoint(peer, &ep);
 	if (!wgp_endpoint_eq(&ep, &eng->cached_ep)) {
 		wgp_endpoint_cache(&eng->cached_ep, &ep);
-		memset(&eng->src, 0, sizeof(eng->src));
-		dst_cache_reset(&eng->dst_cache);
+		wgp_route_forget(eng);
 	}
 	memcpy(&src, &eng->src, sizeof(src));
+	rc.gen = eng->ep_gen;
 	spin_unlock_bh(&eng->ep_lock);
 
-	if (ep.addr.sa_family == AF_INET) {
-		ret = wgp_send4(plane, skb, &ep.addr4, &src.v4,
-				&eng->dst_cache, ds);
-	} else if (ep.addr.sa_family == AF_INET6) {
-		ret = wgp_send6(plane, skb, &ep.addr6, &src.v6,
-				&eng->dst_cache, ds);
-	} else {
-		kfree_skb(skb);
-		return -EDESTADDRREQ;
-	}
+	rcu_read_lock_bh();
+	ret = wgp_send(peer->plane, skb, &ep, &src, &rc, ds);
+	rcu_read_unlock_bh();
 
 	spin_lock_bh(&eng->ep_lock);
 	if (!ret) {
-		if (wgp_endpoint_eq(&ep, &eng->cached_ep))
+		if (eng->ep_gen == rc.gen)
 			memcpy(&eng->src, &src, sizeof(src));
-		peer->tx_bytes += len;
+		WRITE_ONCE(peer->tx_bytes, peer->tx_bytes + len);
 	}
 	spin_unlock_bh(&eng->ep_lock);
 	return ret;
@@ -278,17 +332,24 @@ int wgp_socket_send_reply(struct wgp_plane *plane, struct sk_buff *in_skb,
 	union wgp_endpoint ep;
 	union wgp_src src;
 	struct sk_buff *skb;
+	int ret;
 
 	if (wgp_endpoint_from_skb(in_skb, &ep, &src))
 		return -EINVAL;
 	skb = wgp_buffer_skb(buf, len);
 	if (!skb)
 		return -ENOMEM;
-	if (ep.addr.sa_family == AF_INET)
-		return wgp_send4(plane, skb, &ep.addr4, &src.v4, NULL, 0);
-	return wgp_send6(plane, skb, &ep.addr6, &src.v6, NULL, 0);
+	rcu_read_lock_bh();
+	ret = wgp_send(plane, skb, &ep, &src, NULL, 0);
+	rcu_read_unlock_bh();
+	return ret;
 }
 
+/*
+ * An authenticated packet came from skb's source to skb's destination: the
+ * peer's endpoint and our sticky source follow it at once, and the route
+ * cached for the old ones is dropped.
+ */
 void wgp_socket_set_peer_endpoint_from_skb(struct wgp_peer *peer,
 					   struct sk_buff *skb)
 {
@@ -296,24 +357,32 @@ void wgp_socket_set_peer_endpoint_from_skb(struct wgp_peer *peer,
 	union wgp_endpoint ep, cur;
 	struct sockaddr_in6 c;
 	union wgp_src local;
-	bool same_src;
 
 	if (wgp_endpoint_from_skb(skb, &ep, &local))
 		return;
+	spin_lock_bh(&eng->ep_lock);
 	wgp_peer_get_endpoint(peer, &cur);
 	wgp_endpoint_cache(&c, &cur);
-	spin_lock_bh(&eng->ep_lock);
-	same_src = !memcmp(&eng->src, &local, sizeof(local));
+	if (!wgp_endpoint_eq(&ep, &c) ||
+	    memcmp(&eng->src, &local, sizeof(local))) {
+		if (!wgp_endpoint_eq(&ep, &c))
+			wgp_peer_set_endpoint(peer, &ep);
+		wgp_endpoint_cache(&eng->cached_ep, &ep);
+		wgp_route_forget(eng);
+		memcpy(&eng->src, &local, sizeof(local));
+	}
 	spin_unlock_bh(&eng->ep_lock);
-	if (wgp_endpoint_eq(&ep, &c) && same_src)
-		return;
+}
 
-	wgp_peer_set_endpoint(peer, &ep);
-	spin_lock_bh(&eng->ep_lock);
-	wgp_endpoint_cache(&eng->cached_ep, &ep);
-	memcpy(&eng->src, &local, sizeof(local));
-	dst_cache_reset(&eng->dst_cache);
-	spin_unlock_bh(&eng->ep_lock);
+/*
+ * Bytes received from the peer: the handshake work and the receive work may
+ * count at once, so under the lock the transmit side counts under too.
+ */
+void wgp_socket_peer_received(struct wgp_peer *peer, unsigned int len)
+{
+	spin_lock_bh(&peer->eng.ep_lock);
+	WRITE_ONCE(peer->rx_bytes, peer->rx_bytes + len);
+	spin_unlock_bh(&peer->eng.ep_lock);
 }
 
 void wgp_socket_clear_peer_src(struct wgp_peer *peer)
@@ -321,8 +390,7 @@ void wgp_socket_clear_peer_src(struct wgp_peer *peer)
 	struct wgp_peer_engine *eng = &peer->eng;
 
 	spin_lock_bh(&eng->ep_lock);
-	memset(&eng->src, 0, sizeof(eng->src));
-	dst_cache_reset(&eng->dst_cache);
+	wgp_route_forget(eng);
 	spin_unlock_bh(&eng->ep_lock);
 }
 

@@ -44,5 +44,7 @@ void wgp_socket_set_peer_endpoint_from_skb(struct wgp_peer *peer,
 					   struct sk_buff *skb);
 /* Forgets the sticky source address (the route may have changed). */
 void wgp_socket_clear_peer_src(struct wgp_peer *peer);
+/* Counts bytes received from the peer (transfer_rx). */
+void wgp_socket_peer_received(struct wgp_peer *peer, unsigned int len);
 
 #endif /* _WGP_SOCKET_H */

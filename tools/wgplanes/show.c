@@ -47,6 +47,8 @@ const char *const counter_names[__WGPLANES_CNT_LAST] = {
 	[WGPLANES_CNT_DROP_RX_RATE] = "drop_rx_rate",
 	[WGPLANES_CNT_TX_THROTTLED] = "tx_throttled",
 	[WGPLANES_CNT_DROP_NOMEM] = "drop_nomem",
+	[WGPLANES_CNT_DROP_HANDSHAKE_TIMEOUT] = "drop_handshake_timeout",
+	[WGPLANES_CNT_DROP_TX_ERROR] = "drop_tx_error",
 };
 
 static const char *key_str(const uint8_t *key, bool has)

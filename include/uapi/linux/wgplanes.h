@@ -222,6 +222,8 @@ enum wgplanes_counter {
 	WGPLANES_CNT_DROP_RX_RATE,	/* policed before decryption */
 	WGPLANES_CNT_TX_THROTTLED,	/* times the TX queue was stopped */
 	WGPLANES_CNT_DROP_NOMEM,
+	WGPLANES_CNT_DROP_HANDSHAKE_TIMEOUT, /* staged, no handshake in time */
+	WGPLANES_CNT_DROP_TX_ERROR,	/* outer send failed: no route, socket */
 	__WGPLANES_CNT_LAST
 };
 

@@ -1,0 +1,192 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A handshake flood from spoofed sources on one plane of a fleet.
+#
+# A fleet has four planes, each with its own key, port and a stock
+# WireGuard peer. A flooder sends handshake initiations with a valid mac1
+# for the backend plane's public key (garbage otherwise) from thousands of
+# forged IPv4 source addresses (raw socket, IP_HDRINCL). Expected:
+#  - the backend plane goes under load, answers with cookie replies and
+#    drops initiations without mac2;
+#  - its legitimate stock peer still completes a handshake (with the
+#    cookie) and ping works through it during the flood;
+#  - the other planes of the same fleet never go under load: their stock
+#    peers complete handshakes during the flood without a cookie, and their
+#    under_load and cookie_tx counters stay 0.
+# With DUT=stock the planes are four separate stock wireguard devices: the
+# flood and the legitimate handshakes run the same, the counter checks
+# (wgplanes only) are skipped with a log line.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_wg.sh"
+
+require_interop
+
+FLEET=fleet0
+ROLES="backend mgmt storage enroll"
+FLOODED=backend
+declare -A PORT=([backend]=51821 [mgmt]=51822 [storage]=51823 [enroll]=51824)
+declare -A NET=([backend]=1 [mgmt]=2 [storage]=3 [enroll]=4)
+
+new_ns d	# the fleet
+new_ns s	# the stock peers, one device per plane
+new_ns f	# the flooder
+check "links: DUT - stock peers, DUT - flooder" bash -c "
+	$(declare -f veth_link)
+	veth_link $d eth0 10.0.0.1/24 $s eth0 10.0.0.2/24 &&
+	veth_link $d eth1 10.98.0.1/24 $f eth0 10.98.0.2/24 &&
+	ip -n $d route add 10.99.0.0/16 via 10.98.0.2 &&
+	ip netns exec $d sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.eth1.rp_filter=0"
+
+for r in $ROLES; do
+	n=${NET[$r]}
+	check "DUT $FLEET-$r" dut_create "$d" "$FLEET" "$r"
+	check "stock wg$n" stock_create "$s" "wg$n"
+	check "DUT $r: port ${PORT[$r]}, 10.80.$n.1" wg_iface dut "$d" \
+		"$FLEET-$r" "d$n" "${PORT[$r]}" "10.80.$n.1/24"
+	check "stock wg$n: port $((51830 + n)), 10.80.$n.2" wg_iface stock \
+		"$s" "wg$n" "s$n" $((51830 + n)) "10.80.$n.2/24"
+	check "DUT $r: peer wg$n" wg_peer dut "$d" "$FLEET-$r" "s$n" \
+		"10.80.$n.2/32" "10.0.0.2:$((51830 + n))"
+	check "stock wg$n: peer $r" wg_peer stock "$s" "wg$n" "d$n" \
+		"10.80.$n.1/32" "10.0.0.1:${PORT[$r]}"
+done
+
+# counter ROLE NAME: a counter of plane FLEET-ROLE
+counter() {
+	dut_wg "$d" show "$FLEET-$1" --json | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["planes"][0]["counters"][sys.argv[1]])' "$2"
+}
+counter_positive() { [ "$(counter "$1" "$2")" -gt 0 ]; }
+counter_zero() {
+	local v
+	v=$(counter "$1" "$2") || return 1
+	echo "$1 $2: $v"
+	[ "$v" -eq 0 ]
+}
+# handshake_at N: the latest handshake of stock device wgN (0: none)
+handshake_at() {
+	stock_wg "$s" show "wg$1" latest-handshakes | awk '{ print $2 }'
+}
+handshake_after() { [ "$(handshake_at "$1")" -gt "$2" ]; }
+ping_ok() {
+	ip netns exec "$s" ping -c 1 -W 1 "10.80.$1.1" >/dev/null 2>&1
+}
+
+cat > "$WG_TMP/flood.py" <<'EOF'
+# flood.py PUBKEY DST PORT SECONDS: handshake initiations with a valid mac1
+# for PUBKEY, each from another forged source in 10.99.0.0/16.
+import base64, hashlib, os, signal, socket, struct, sys, time
+
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+
+pub = base64.b64decode(sys.argv[1])
+dst, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+key = hashlib.blake2s(b"mac1----" + pub).digest()
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+daddr = socket.inet_aton(dst)
+msgs = []
+for i in range(64):
+    m = b"\x01\x00\x00\x00" + os.urandom(112)
+    m += hashlib.blake2s(m, key=key, digest_size=16).digest() + bytes(16)
+    msgs.append(m)
+udplen = 8 + len(msgs[0])
+sent, src, end = 0, 0, time.time() + secs
+try:
+    while time.time() < end:
+        for m in msgs:
+            src = src % 65023 + 1
+            saddr = bytes((10, 99, src >> 8, src & 0xff or 1))
+            # the kernel fills in the IP checksum, total length and id
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0, 0, 64,
+                             socket.IPPROTO_UDP, 0, saddr, daddr)
+            udp = struct.pack("!HHHH", 40000 + (src & 1023), port,
+                              udplen, 0)
+            try:
+                s.sendto(ip + udp + m, (dst, 0))
+                sent += 1
+            except OSError:
+                pass
+finally:
+    print("flood: %d initiations sent from %d sources" %
+          (sent, min(sent, 65023)))
+EOF
+
+log "flood on $FLEET-$FLOODED from forged sources"
+fn=${NET[$FLOODED]}
+ip netns exec "$f" python3 "$WG_TMP/flood.py" "$(pubkey_of "d$fn")" \
+	10.98.0.1 "${PORT[$FLOODED]}" 600 > "$WG_TMP/flood.out" 2>&1 &
+flood=$!
+at_exit "kill $flood 2>/dev/null"
+t0=$(date +%s)
+
+if [ "$DUT" = wgplanes ]; then
+	check "$FLOODED goes under load" \
+		wait_until 20 counter_positive "$FLOODED" under_load
+	check "$FLOODED sends cookie replies" \
+		wait_until 20 counter_positive "$FLOODED" cookie_tx
+	check "$FLOODED drops initiations without mac2" \
+		wait_until 20 counter_positive "$FLOODED" drop_bad_mac2
+else
+	log "DUT=stock: no per-plane counters; the under-load checks are skipped"
+	sleep 3
+fi
+
+# the legitimate peers, all during the flood
+check "wg$fn: handshake with $FLOODED under load, ping through it" \
+	wait_until 40 ping_ok "$fn"
+check "wg$fn: handshake completed during the flood" handshake_after "$fn" \
+	$((t0 - 1))
+for r in $ROLES; do
+	[ "$r" = "$FLOODED" ] && continue
+	n=${NET[$r]}
+	check "wg$n: handshake with $r during the flood, ping" \
+		wait_until 20 ping_ok "$n"
+	check "wg$n: handshake completed during the flood" \
+		handshake_after "$n" $((t0 - 1))
+done
+if [ "$DUT" = wgplanes ]; then
+	check_output "$FLOODED: the stock peer's initiation with the cookie accepted" \
+		'^[1-9]' counter "$FLOODED" handshake_init_rx
+fi
+
+# a second round of handshakes on the other planes, still during the flood:
+# the stock peers forget their sessions (peer removed and added again)
+cookies0=0
+[ "$DUT" != wgplanes ] || cookies0=$(counter "$FLOODED" cookie_tx)
+for r in $ROLES; do
+	[ "$r" = "$FLOODED" ] && continue
+	n=${NET[$r]}
+	check "wg$n: new session with $r during the flood" sh -c "
+		ip netns exec $s wg set wg$n peer $(pubkey_of "d$n") remove &&
+		ip netns exec $s wg set wg$n peer $(pubkey_of "d$n") \
+			allowed-ips 10.80.$n.1/32 endpoint 10.0.0.1:${PORT[$r]}"
+	check "wg$n: ping through the new session" wait_until 20 ping_ok "$n"
+done
+check "the flood is still running" kill -0 "$flood"
+
+if [ "$DUT" = wgplanes ]; then
+	cookies_grew() { [ "$(counter "$FLOODED" cookie_tx)" -gt "$cookies0" ]; }
+	check "$FLOODED still answered the flood with cookies meanwhile" \
+		cookies_grew
+	for r in $ROLES; do
+		[ "$r" = "$FLOODED" ] && continue
+		check "$r never went under load" counter_zero "$r" under_load
+		check "$r sent no cookie reply" counter_zero "$r" cookie_tx
+		check "$r demanded no mac2" counter_zero "$r" drop_bad_mac2
+		check_output "$r answered its stock peer's initiations" \
+			'^[1-9]' counter "$r" handshake_init_rx
+	done
+	log "$FLOODED: under_load $(counter "$FLOODED" under_load)," \
+		"cookie_tx $(counter "$FLOODED" cookie_tx)," \
+		"drop_bad_mac2 $(counter "$FLOODED" drop_bad_mac2)," \
+		"drop_hsq_full $(counter "$FLOODED" drop_hsq_full)," \
+		"drop_bad_mac1 $(counter "$FLOODED" drop_bad_mac1)"
+fi
+kill "$flood" 2>/dev/null || true
+wait "$flood" 2>/dev/null || true
+log "$(cat "$WG_TMP/flood.out")"
+
+test_end

@@ -13,9 +13,9 @@
 #   rx    receive-side flood: the backend peer sends UDP at a fixed rate
 #         into the hub; CPU time of the VM, delivered rate and drops
 #
-# Every measurement becomes one JSON line in $VM_OUT/records.jsonl
-# (tools/bench/rec.py); tools/bench/report.py on the host makes the tables,
-# the results JSON and the plot. A failing measurement is recorded as such
+# Every measurement becomes one JSON line in $VM_OUT/records.jsonl, its raw
+# output a file in $VM_OUT/raw; tools/bench/report.py on the host parses
+# them and makes the tables, the results JSON and the plot. A failing measurement is recorded as such
 # and the run goes on; the script fails only when it cannot run at all.
 #
 # Environment: BENCH_SECONDS (per measurement, default 15), BENCH_QUICK=1
@@ -51,7 +51,31 @@ PING_INTERVAL=${BENCH_PING_INTERVAL:-0.01}
 SCENARIOS=${BENCH_SCENARIOS:-tput iso rx}
 CONFIGS=${BENCH_CONFIGS:-stock stock-tc wgplanes}
 
-rec() { python3 "$BENCH_DIR/rec.py" "$RECORDS" "$@"; }
+# rec KIND FILE|JSON [KEY=VALUE...]: keep one measurement. The raw output
+# (ping text, iperf3 JSON, /proc/stat pair) is copied to $OUT/raw and
+# listed in records.jsonl with its labels; parsing is left to the host
+# (tools/bench/report.py), which keeps the guest light (no python per
+# measurement; process start-up is slow under TCG).
+NREC=0
+rec() {
+	local kind=$1 src=$2 kv line
+	shift 2
+	NREC=$((NREC + 1))
+	line="{\"kind\":\"$kind\""
+	for kv in "$@"; do
+		line+=",\"${kv%%=*}\":\"${kv#*=}\""
+	done
+	if [ "$kind" = json ]; then
+		# one line, valid: compacted by jq
+		src=$(jq -c . <<<"$src" 2>/dev/null) || src=
+		line+=",\"data\":${src:-null}"
+	else
+		mkdir -p "$OUT/raw"
+		cp "$src" "$OUT/raw/$NREC.$kind"
+		line+=",\"file\":\"raw/$NREC.$kind\""
+	fi
+	echo "$line}" >> "$RECORDS"
+}
 note() { printf '[bench %5ds] %s\n' "$SECONDS" "$*"; }
 has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
 
@@ -96,7 +120,25 @@ mping() {
 }
 
 # Summary line for the console.
-pstat() { python3 "$BENCH_DIR/rec.py" - stats "$1"; }
+# pstat PINGOUT: "p50 p99 max loss%" (nearest rank), awk only.
+pstat() {
+	sed -n 's/.*bytes from.*time[=<]\([0-9.]*\) *ms.*/\1/p' "$1" | sort -n |
+		awk -v loss="$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$1")" '
+		{ v[NR] = $1 }
+		function rank(p,  k) { k = int(p / 100 * NR + 0.999999); if (k < 1) k = 1; return v[k] }
+		END { if (NR) printf "%s %s %s %s", rank(50), rank(99), v[NR], loss; else printf "- - - %s", loss }'
+}
+# busy CPU per CPU between two /proc/stat snapshots (FILE1 FILE2)
+cpubusy() {
+	awk '/^cpu/ { t = 0; for (i = 2; i <= 9; i++) t += $i; busy = t - $5 - $6
+		if (FILENAME == ARGV[1]) { T[$1] = t; B[$1] = busy }
+		else if (t > T[$1]) printf "%s %.0f%% ", $1, 100 * (busy - B[$1]) / (t - T[$1]) }' "$1" "$2"
+}
+# devstat NS DEV: "rx_bytes tx_bytes rx_packets" of DEV now
+devstat() {
+	ip -n "$1" -s -j link show dev "$2" |
+		jq -r '.[0].stats64 | "\(.rx.bytes) \(.tx.bytes) \(.rx.packets)"'
+}
 mbps() {
 	jq -r 'if .end.sum_received then (.end.sum_received.bits_per_second/1e6|floor|tostring) + " Mbit/s" else "error: " + (.error // "?") end' \
 		"$1" 2>/dev/null || echo "error"
@@ -186,10 +228,12 @@ scenario_tput() {
 #             ingress police at RATE/BURST (drop)
 #   wgplanes  a fleet: fleet0-backend "cpus 1 rate RATE burst BURST",
 #             fleet0-mgmt "priority high"
-HUB= OPS= MON= MGMT_DEV= BK_DEV=
+HUB= OPS= MON= MGMT_DEV= BK_DEV= TC_ON=
 
 hub_setup() {
 	local cfg=$1 kind=stock
+	TC_ON=
+	[ "$cfg" = stock-tc ] && TC_ON=1
 	new_ns HUB
 	new_ns OPS
 	new_ns MON
@@ -205,6 +249,7 @@ hub_setup() {
 		stock_create "$HUB" wg-mgmt && stock_create "$HUB" wg-backend ||
 			return 1
 	fi
+	note "hub $cfg: devices up, configuring"
 	wg_iface $kind "$HUB" $MGMT_DEV hub-mgmt 51821 10.78.0.1/16 &&
 	wg_iface $kind "$HUB" $BK_DEV hub-backend 51822 10.79.0.1/16 &&
 	wg_peer $kind "$HUB" $MGMT_DEV ops 10.78.0.2/32 192.168.1.2:51820 &&
@@ -234,14 +279,25 @@ hub_setup() {
 			scenario=iso config=$cfg what=wgplanes-show-before
 		;;
 	esac
+	ip netns exec "$HUB" nft -f - <<-EOT || return 1
+	table inet bench {
+		counter delivered {}
+		chain input {
+			type filter hook input priority 0;
+			iifname "$BK_DEV" udp dport 5203 counter name delivered
+		}
+	}
+	EOT
+	note "hub $cfg: configured, starting servers"
 	iperf_server "$HUB" 5201	# mgmt TCP
 	iperf_server "$HUB" 5202	# backend flood
 	iperf_server "$HUB" 5203 1	# receive flood (pinned to CPU 1)
-	iperf_server "$HUB" 5204 1	# its sender-only baseline
+	note "hub $cfg: waiting for the handshakes"
 	tunnel_up "$OPS" 10.78.0.1 && tunnel_up "$MON" 10.79.0.1
 }
 
 hub_teardown() {
+	flood_stop
 	stop_servers
 	ip -n "$HUB" link del fleet0 2>/dev/null
 	ip netns del "$HUB" 2>/dev/null
@@ -250,25 +306,45 @@ hub_teardown() {
 	sleep 0.5
 }
 
-# A flood of the backend tunnel, started in the background: "tcp" is
-# iperf3 --bidir with 2 streams each way, "udp" the same with UDP at a
-# high target. Sets FLOOD_PID.
+# A flood of the backend tunnel in the background, until flood_stop:
+# "tcp" is iperf3 --bidir with 2 streams each way between mon and the
+# hub's backend address, "udp" the same with UDP at UDP_TARGET per stream.
+# Its rate is taken from the hub's backend device counters over the
+# measurement window (the iperf3 client is stopped early, so its own
+# summary covers a different span).
+FLOOD_PID=
 flood_start() {
-	local mode=$1 file=$2 dur=$3 args=(--bidir -P 2)
+	local mode=$1 file=$2 args=(--bidir -P 2)
 	[ "$mode" = udp ] && args+=(-u -b "$UDP_TARGET" -l "$UDP_LEN")
-	iperf "$MON" "$file" -c 10.79.0.1 -p 5202 -t "$dur" "${args[@]}" &
+	ip netns exec "$MON" iperf3 -J --connect-timeout 5000 -c 10.79.0.1 \
+		-p 5202 -t 3600 "${args[@]}" > "$file" 2>&1 &
 	FLOOD_PID=$!
+	sleep 3
 }
+flood_stop() {
+	local i
+	[ -n "$FLOOD_PID" ] || return 0
+	kill -TERM "$FLOOD_PID" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$FLOOD_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$FLOOD_PID" 2>/dev/null
+	wait "$FLOOD_PID" 2>/dev/null
+	FLOOD_PID=
+}
+at_exit flood_stop
+
+now() { date +%s.%N; }
 
 scenario_iso() {
-	local cfg=$1 phase f dur
+	local cfg=$1 phase f t0 t1 d0 d1
 	for phase in idle tcp udp; do
 		note "iso $cfg: $phase"
-		dur=$((2 * S + 6))
 		if [ "$phase" != idle ]; then
-			flood_start "$phase" "$RAW/iso-$cfg-$phase-flood.json" "$dur"
-			sleep 2
+			flood_start "$phase" "$RAW/iso-$cfg-$phase-flood.json"
 		fi
+		t0=$(now) d0=$(devstat "$HUB" "$BK_DEV")
 		f=$RAW/iso-$cfg-$phase-ping.txt
 		mping "$OPS" 10.78.0.1 "$f"
 		rec ping "$f" scenario=iso config=$cfg phase=$phase metric=mgmt-ping
@@ -277,56 +353,72 @@ scenario_iso() {
 		iperf "$OPS" "$f" -c 10.78.0.1 -p 5201 -t "$S"
 		rec iperf "$f" scenario=iso config=$cfg phase=$phase metric=mgmt-tcp
 		note "iso $cfg $phase: mgmt TCP $(mbps "$f")"
+		t1=$(now) d1=$(devstat "$HUB" "$BK_DEV")
+		rec json "$(jq -cn --argjson t0 "$t0" --argjson t1 "$t1" \
+			--arg d0 "$d0" --arg d1 "$d1" '
+			($d0 | split(" ") | map(tonumber)) as $a |
+			($d1 | split(" ") | map(tonumber)) as $b |
+			{seconds: ($t1 - $t0),
+			 to_hub_mbps: (($b[0] - $a[0]) * 8 / ($t1 - $t0) / 1e6),
+			 from_hub_mbps: (($b[1] - $a[1]) * 8 / ($t1 - $t0) / 1e6)}')" \
+			scenario=iso config=$cfg phase=$phase metric=backend-rate
 		if [ "$phase" != idle ]; then
-			wait "$FLOOD_PID"
-			f=$RAW/iso-$cfg-$phase-flood.json
-			rec iperf "$f" scenario=iso config=$cfg phase=$phase \
-				metric=backend-flood
-			note "iso $cfg $phase: backend flood $(mbps "$f")" \
-				"(+ reverse $(jq -r '.end.sum_received_bidir_reverse.bits_per_second/1e6|floor' "$f" 2>/dev/null) Mbit/s)"
+			flood_stop
+			rec iperf "$RAW/iso-$cfg-$phase-flood.json" scenario=iso \
+				config=$cfg phase=$phase metric=backend-flood-iperf
+			note "iso $cfg $phase: backend carried" \
+			     "$(jq -r '.data | "\(.to_hub_mbps|floor) Mbit/s in, \(.from_hub_mbps|floor) Mbit/s out"' \
+				< <(grep '"metric":"backend-rate"' "$RECORDS" | tail -n 1))"
 		fi
 		sleep 1
 	done
 }
 
-# counters NAME: a JSON object of the hub's backend counters now.
+# counters: a JSON object of the counters the receive flood reads: the
+# hub's backend device, the packets that reach the hub's input hook for
+# the iperf3 server (nft counter "delivered": after tc ingress, before the
+# socket), UDP receive-buffer errors in the hub, the sender's tunnel
+# transmit bytes (what it offered), tc police drops, plane counters.
 counters() {
-	local rx rxdrop police=null planes=null
+	local rx police=null planes=null deliv mon rcvbuf
 	rx=$(ip -n "$HUB" -s -j link show dev "$BK_DEV" |
 		jq -c '.[0].stats64.rx')
-	if [ "$1" = stock-tc ]; then
-		police=$(ip netns exec "$HUB" tc -s filter show dev wg-backend \
+	mon=$(ip -n "$MON" -s -j link show dev wg0 | jq -c '.[0].stats64.tx')
+	deliv=$(ip netns exec "$HUB" nft -j list counter inet bench delivered |
+		jq -c '[.nftables[] | .counter? // empty][0] |
+			{packets, bytes}')
+	rcvbuf=$(ip netns exec "$HUB" awk '/^Udp:/ { if (h) print $6; h = 1 }' \
+		/proc/net/snmp)
+	if [ -n "$TC_ON" ]; then
+		police=$(ip netns exec "$HUB" tc -s filter show dev "$BK_DEV" \
 			parent ffff: | sed -n 's/.*dropped \([0-9]*\).*/\1/p' |
 			head -n 1)
-		[ -n "$police" ] || police=null
 	fi
-	if [ "$1" = wgplanes ]; then
+	if [ "$BK_DEV" = fleet0-backend ]; then
 		planes=$(dut_wg "$HUB" show "$BK_DEV" --json |
 			jq -c '.planes[0].counters')
-		[ -n "$planes" ] || planes=null
 	fi
-	printf '{"rx":%s,"police_dropped":%s,"plane_counters":%s}' \
-		"${rx:-null}" "$police" "$planes"
+	printf '{"time":%s,"rx":%s,"sender_tx":%s,"delivered":%s,' \
+		"$(now)" "${rx:-null}" "${mon:-null}" "${deliv:-null}"
+	printf '"udp_rcvbuf_errors":%s,"police_dropped":%s,"plane_counters":%s}' \
+		"${rcvbuf:-null}" "${police:-null}" "${planes:-null}"
 }
 
 # The receive flood: mon sends UDP at RX_OFFER through its tunnel to the
-# hub. The sender (iperf3 client) is pinned to CPU 0, the receiving iperf3
-# to CPU 1; /proc/stat is sampled for S seconds in the middle of the flood.
-# WireGuard's own kworkers cannot be pinned, so the sender's encryption
-# shows on both CPUs: the "sender" baseline (same flood, outer packets
-# dropped by nft in the hub's prerouting before WireGuard sees them)
-# measures what the sending side and the veth cost alone.
+# hub until stopped. The sender (iperf3 client) is pinned to CPU 0, the
+# receiving iperf3 server to CPU 1; /proc/stat and the counters are read at
+# both ends of an S-second window once the flood runs. WireGuard's own
+# kworkers cannot be pinned, so the sender's encryption shows on both CPUs:
+# the "sender" baseline (the same flood, outer packets dropped by nft in the
+# hub's prerouting before WireGuard sees them) measures what the sending
+# side and the veth cost alone.
 scenario_rx() {
-	local cfg=$1 variant=${2:-$1} f c1 c2 rule= port=5203
+	local cfg=$1 variant=${2:-$1} c1 c2 pid i
 	note "rx $variant: UDP $RX_OFFER from mon into the hub"
-	f=$RAW/rx-$variant.json
-	[ "$variant" = sender ] && port=5204
-	c1=$(counters "$cfg")
-	timeout $((S + 20)) ip netns exec "$MON" taskset -c 0 iperf3 -J \
-		--connect-timeout 5000 -c 10.79.0.1 -p $port -u -b "$RX_OFFER" \
-		-l "$UDP_LEN" -t $((S + 4)) > "$f" 2>&1 &
-	local pid=$!
-	sleep 2
+	ip netns exec "$MON" taskset -c 0 iperf3 -c 10.79.0.1 -p 5203 -u \
+		-b "$RX_OFFER" -l "$UDP_LEN" -t 3600 > "$RAW/rx-client.txt" 2>&1 &
+	pid=$!
+	sleep 3
 	if [ "$variant" = sender ]; then
 		ip netns exec "$HUB" nft -f - <<-EOT
 		table inet benchdrop {
@@ -336,82 +428,85 @@ scenario_rx() {
 			}
 		}
 		EOT
-		rule=1
 		sleep 0.5
 	fi
-	cat /proc/stat > "$RAW/stat1"
+	c1=$(counters)
+	cat /proc/stat > "$RAW/stat"
 	sleep "$S"
-	cat /proc/stat > "$RAW/stat2"
-	if [ -n "$rule" ]; then
-		# the iperf3 control connection was cut as well: end it here
+	{ echo "--- after"; cat /proc/stat; } >> "$RAW/stat"
+	c2=$(counters)
+	[ "$variant" != sender ] ||
 		ip netns exec "$HUB" nft delete table inet benchdrop
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		echo '{"error":"sender baseline: delivery cut on purpose"}' > "$f"
-	else
-		wait "$pid"
-	fi
-	c2=$(counters "$cfg")
-	rec cpu "$RAW/stat1" "$RAW/stat2" scenario=rx config=$variant metric=cpu
-	rec iperf "$f" scenario=rx config=$variant metric=delivered
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rec cpu "$RAW/stat" scenario=rx config=$variant metric=cpu
 	rec json "{\"before\":$c1,\"after\":$c2}" scenario=rx config=$variant \
 		metric=counters
-	note "rx $variant: delivered $(mbps "$f"), busy CPU: $(python3 -c '
-import sys
-sys.path.insert(0, sys.argv[1])
-import rec
-c = rec.parse_cpu(sys.argv[2], sys.argv[3])["cpu"]
-print(" ".join("%s %.0f%%" % (k, v["busy_pct"]) for k, v in sorted(c.items())))
-' "$BENCH_DIR" "$RAW/stat1" "$RAW/stat2")"
+	note "rx $variant: $(jq -rn --argjson a "$c1" --argjson b "$c2" '
+		($b.time - $a.time) as $t |
+		"offered \(($b.sender_tx.bytes - $a.sender_tx.bytes) * 8 / $t / 1e6 | floor) Mbit/s, delivered \(($b.delivered.bytes - $a.delivered.bytes) * 8 / $t / 1e6 | floor) Mbit/s"' 2>/dev/null),"\
+	     "busy: $(cpubusy <(sed '/^--- after/,$d' "$RAW/stat") \
+			<(sed '1,/^--- after/d' "$RAW/stat"))"
 	sleep 1
 }
 
 # ----------------------------------------------------------------- main
+# (a function, called on the last line: bash reads a script as it runs it,
+# and the repository is live in the guest)
 
-note "kernel $(uname -r), $(nproc) CPUs, S=${S}s, rate $RATE burst $BURST," \
-	"rx offer $RX_OFFER, cmdline: $(cat /proc/cmdline)"
-rec json "$(jq -n --arg k "$(uname -r)" --arg c "$(cat /proc/cmdline)" \
-	--argjson s "$S" --arg r "$RATE" --arg b "$BURST" --arg o "$RX_OFFER" \
-	--arg u "$UDP_TARGET" --arg i "$PING_INTERVAL" --argjson n "$(nproc)" \
-	--arg sc "$SCENARIOS" --arg cf "$CONFIGS" \
-	'{kernel:$k, cmdline:$c, seconds:$s, rate:$r, burst:$b, rx_offer:$o,
-	  udp_target:$u, ping_interval:$i, cpus:$n, scenarios:$sc,
-	  configs:$cf}')" what=params
+main() {
+	note "kernel $(uname -r), $(nproc) CPUs, S=${S}s, rate $RATE burst $BURST," \
+		"rx offer $RX_OFFER, cmdline: $(cat /proc/cmdline)"
+	rec json "$(jq -n --arg k "$(uname -r)" --arg c "$(cat /proc/cmdline)" \
+		--argjson s "$S" --arg r "$RATE" --arg b "$BURST" --arg o "$RX_OFFER" \
+		--arg u "$UDP_TARGET" --arg i "$PING_INTERVAL" --argjson n "$(nproc)" \
+		--arg sc "$SCENARIOS" --arg cf "$CONFIGS" \
+		'{kernel:$k, cmdline:$c, seconds:$s, rate:$r, burst:$b, rx_offer:$o,
+		  udp_target:$u, ping_interval:$i, cpus:$n, scenarios:$sc,
+		  configs:$cf}')" what=params
 
-if has "$SCENARIOS" tput; then
-	scenario_tput
-fi
-if has "$SCENARIOS" iso || has "$SCENARIOS" rx; then
-	first=1
-	for cfg in $CONFIGS; do
-		note "hub: $cfg"
-		if ! hub_setup "$cfg"; then
-			note "hub $cfg: setup failed (tunnels not up)"
-			rec json '{"error":"setup failed: tunnels not up"}' \
-				scenario=iso config=$cfg what=setup
-			hub_teardown
-			continue
-		fi
-		if has "$SCENARIOS" iso; then
-			scenario_iso "$cfg"
-		fi
-		if has "$SCENARIOS" rx; then
-			if [ "$first" = 1 ]; then
-				scenario_rx "$cfg" sender
-				first=0
+	if has "$SCENARIOS" tput; then
+		scenario_tput
+	fi
+	if has "$SCENARIOS" iso || has "$SCENARIOS" rx; then
+		first=1
+		for cfg in $CONFIGS; do
+			note "hub: $cfg"
+			if ! hub_setup "$cfg"; then
+				note "hub $cfg: setup failed (tunnels not up)"
+				rec json '{"error":"setup failed: tunnels not up"}' \
+					scenario=iso config=$cfg what=setup
+				hub_teardown
+				continue
 			fi
-			scenario_rx "$cfg"
-		fi
-		if [ "$cfg" = wgplanes ]; then
-			rec json "$(dut_wg "$HUB" show all --json)" \
-				scenario=iso config=$cfg what=wgplanes-show-after
-		fi
-		hub_teardown
-	done
-fi
-note "done"
-rec json "{\"elapsed_s\":$SECONDS}" what=end
-_run_cleanups
-sleep 0.3
-kmsg_clean || { note "kernel log not clean"; exit 1; }
-exit 0
+			if has "$SCENARIOS" iso; then
+				scenario_iso "$cfg"
+			fi
+			if has "$SCENARIOS" rx; then
+				if [ "$first" = 1 ]; then
+					scenario_rx "$cfg" sender
+					first=0
+				fi
+				scenario_rx "$cfg"
+			fi
+			if [ "$cfg" = wgplanes ]; then
+				rec json "$(dut_wg "$HUB" show all --json)" \
+					scenario=iso config=$cfg what=wgplanes-show-after
+			fi
+			hub_teardown
+		done
+	fi
+	note "done"
+	rec json "{\"elapsed_s\":$SECONDS}" what=end
+	_run_cleanups
+	sleep 0.3
+	kmsg_clean || { note "kernel log not clean"; exit 1; }
+	return 0
+}
+
+main "$@"; exit $?

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host side of "make bench": reads the records the guest wrote
-# (tools/bench/rec.py), prints the tables, writes the results JSON and the
+# (records.jsonl and raw/), prints the tables, writes the results JSON and the
 # mgmt latency plot (gnuplot). Standard library only.
 #
 #   report.py --records RAW/records.jsonl --json OUT.json --png OUT.png
@@ -13,6 +13,9 @@ import os
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import parse  # noqa: E402  (the parsers, shared with the demo)
 
 TPUT_TESTS = ["tcp1", "tcp1-rev", "tcp4", "udp"]
 TPUT_IMPLS = ["veth", "stock", "wgplanes"]
@@ -50,27 +53,54 @@ METHOD = {
                  "ingress on wg-backend at rate/burst), wgplanes (fleet "
                  "planes, backend 'cpus 1 rate R burst B', mgmt "
                  "'priority high')",
-    "rx_flood": "mon sends UDP at rx_offer (fixed offered rate) through "
-                "its tunnel into the hub for S+4 s; iperf3 client pinned to "
-                "CPU 0, iperf3 server to CPU 1; /proc/stat sampled over S "
-                "seconds in the middle; busy = all but idle and iowait. "
-                "WireGuard's kworkers cannot be pinned, so the sender's "
-                "encryption shows on both CPUs: the 'sender' row is the "
-                "same flood with the outer packets dropped by nft in the "
-                "hub's prerouting (raw priority) before any WireGuard "
-                "receive work, and 'receive cost' = busy - busy(sender). "
-                "This is an estimate: the sender's own cost is not exactly "
-                "constant when the receiver competes for the same CPUs",
+    "rx_flood": "mon sends UDP at rx_offer (fixed offered rate, iperf3 "
+                "-u -b, 1350-byte datagrams) through its tunnel into the "
+                "hub until stopped; iperf3 client pinned to CPU 0, iperf3 "
+                "server to CPU 1; once it runs, /proc/stat and counters are "
+                "read at both ends of an S-second window; busy = all but "
+                "idle and iowait; offered = the sender's tunnel tx bytes, "
+                "delivered = bytes reaching the hub's nft input hook for the "
+                "server port (after tc ingress). WireGuard's kworkers cannot "
+                "be pinned, so the sender's encryption shows on both CPUs: "
+                "the 'sender' row is the same flood with the outer packets "
+                "dropped by nft in the hub's prerouting (raw priority) "
+                "before any WireGuard receive work, and 'receive cost' = "
+                "busy - busy(sender). An estimate: the sender's own cost is "
+                "not constant when the receiver competes for the same CPUs; "
+                "accounted_pct checks that the guest's tick accounting "
+                "covered the window (a starved vCPU loses ticks)",
 }
 
 
 def load(path):
+    """The records; raw outputs the guest kept are parsed here."""
+    base = os.path.dirname(os.path.abspath(path))
     recs = []
     with open(path) as f:
-        for line in f:
+        for n, line in enumerate(f, 1):
             line = line.strip()
-            if line:
-                recs.append(json.loads(line))
+            if not line:
+                continue
+            try:
+                r = json.loads(line)
+            except ValueError as e:
+                print("report: %s:%d: bad record (%s)" % (path, n, e),
+                      file=sys.stderr)
+                continue
+            fn = r.get("file")
+            if fn:
+                fn = os.path.join(base, fn)
+                kind = r.get("kind")
+                try:
+                    if kind == "ping":
+                        r["data"] = parse.parse_ping(fn)
+                    elif kind == "iperf":
+                        r["data"] = parse.parse_iperf(fn)
+                    elif kind == "cpu":
+                        r["data"] = parse.parse_cpu_pair(fn)
+                except (OSError, ValueError) as e:
+                    r["data"] = {"error": "cannot parse %s: %s" % (fn, e)}
+            recs.append(r)
     return recs
 
 
@@ -145,7 +175,9 @@ def build(recs, meta):
             t = find(recs, scenario="iso", config=cfg, phase=ph,
                      metric="mgmt-tcp")
             fl = find(recs, scenario="iso", config=cfg, phase=ph,
-                      metric="backend-flood")
+                      metric="backend-rate")
+            fi = find(recs, scenario="iso", config=cfg, phase=ph,
+                      metric="backend-flood-iperf")
             if p is None and t is None:
                 continue
             e = {}
@@ -157,12 +189,14 @@ def build(recs, meta):
                 e["tcp_mbps"] = rnd(t.get("received_mbps"))
                 if t.get("error"):
                     e["tcp_error"] = t["error"]
-            if fl is not None:
+            if fl is not None and ph != "idle":
                 e["flood"] = {
-                    "to_hub_mbps": rnd(fl.get("received_mbps")),
-                    "from_hub_mbps": rnd(fl.get("reverse_received_mbps")),
-                    "error": fl.get("error"),
+                    "to_hub_mbps": rnd(fl.get("to_hub_mbps")),
+                    "from_hub_mbps": rnd(fl.get("from_hub_mbps")),
+                    "window_s": rnd(fl.get("seconds")),
                 }
+                if fi and fi.get("error"):
+                    e["flood"]["iperf_error"] = fi["error"]
             c[ph] = e
         for ph in ("tcp", "udp"):
             if ph not in c or "idle" not in c:
@@ -196,7 +230,6 @@ def build(recs, meta):
     rx = {}
     for cfg in RX_CONFIGS:
         cpu = find(recs, scenario="rx", config=cfg, metric="cpu")
-        dl = find(recs, scenario="rx", config=cfg, metric="delivered")
         cn = find(recs, scenario="rx", config=cfg, metric="counters")
         if cpu is None:
             continue
@@ -205,17 +238,32 @@ def build(recs, meta):
         e["busy_cores"] = rnd(allc.get("busy_pct", 0) * ncpu / 100.0, 3)
         e["softirq_cores"] = rnd(allc.get("softirq", 0) * ncpu / 100.0, 3)
         e["system_cores"] = rnd(allc.get("system", 0) * ncpu / 100.0, 3)
-        if dl and cfg != "sender":
-            e["delivered_mbps"] = rnd(dl.get("received_mbps"))
-            e["offered_mbps"] = rnd(dl.get("sent_mbps"))
-            e["lost_pct"] = rnd(dl.get("lost_pct"))
-            e["lost_packets"] = dl.get("lost_packets")
-            if dl.get("error"):
-                e["error"] = dl["error"]
         if cn:
             b, a = cn.get("before"), cn.get("after")
+            dt = delta(b, a, ["time"])
+            e["window_s"] = rnd(dt)
+            if dt:
+                # one CPU's jiffies at USER_HZ 100 over the window: a check
+                # that the guest's time accounting saw the whole window
+                e["accounted_pct"] = rnd(100.0 * allc.get("jiffies", 0) /
+                                         ncpu / (dt * 100.0), 1)
+
+            def mbps(path):
+                v = delta(b, a, path)
+                return None if v is None or not dt else rnd(v * 8 / dt / 1e6)
+            e["offered_mbps"] = mbps(["sender_tx", "bytes"])
+            e["plane_rx_mbps"] = mbps(["rx", "bytes"])
+            if cfg != "sender":
+                e["delivered_mbps"] = mbps(["delivered", "bytes"])
+                sent = delta(b, a, ["sender_tx", "packets"])
+                got = delta(b, a, ["delivered", "packets"])
+                if sent:
+                    e["lost_pct"] = rnd(100.0 * (sent - (got or 0)) / sent)
+            e["sender_packets"] = delta(b, a, ["sender_tx", "packets"])
+            e["delivered_packets"] = delta(b, a, ["delivered", "packets"])
             e["rx_packets"] = delta(b, a, ["rx", "packets"])
             e["rx_dropped"] = delta(b, a, ["rx", "dropped"])
+            e["udp_rcvbuf_errors"] = delta(b, a, ["udp_rcvbuf_errors"])
             if cfg == "stock-tc":
                 e["police_dropped"] = delta(b, a, ["police_dropped"])
             if cfg == "wgplanes":
@@ -314,9 +362,9 @@ def table(res):
         out.append("c. receive-side flood into the hub's backend tunnel "
                    "(offered %s; CPU in cores of %s)" %
                    (p.get("rx_offer"), p.get("cpus")))
-        out.append("%-9s %6s %6s %6s %6s %8s %9s %6s %s" %
+        out.append("%-9s %6s %6s %6s %6s %8s %8s %9s %6s %s" %
                    ("config", "busy", "cpu0", "cpu1", "sirq", "rx cost",
-                    "delivered", "loss%", "drops"))
+                    "offered", "delivered", "loss%", "drops"))
         for cfg in RX_CONFIGS:
             e = res["rx_flood"].get(cfg)
             if not e:
@@ -329,16 +377,21 @@ def table(res):
                 drops.append("drop_rx_rate %d" % e["drop_rx_rate"])
             if e.get("rx_dropped"):
                 drops.append("rx_dropped %d" % e["rx_dropped"])
-            out.append("%-9s %6s %6s %6s %6s %8s %9s %6s %s" % (
+            if e.get("udp_rcvbuf_errors"):
+                drops.append("rcvbuf %d" % e["udp_rcvbuf_errors"])
+            out.append("%-9s %6s %6s %6s %6s %8s %8s %9s %6s %s" % (
                 cfg, fmt(e.get("busy_cores"), "%.2f"),
                 fmt(cpu.get("cpu0", {}).get("busy_pct"), "%.0f%%"),
                 fmt(cpu.get("cpu1", {}).get("busy_pct"), "%.0f%%"),
                 fmt(e.get("softirq_cores"), "%.2f"),
                 fmt(e.get("receive_cost_cores"), "%.2f"),
+                fmt(e.get("offered_mbps"), "%.1f"),
                 fmt(e.get("delivered_mbps"), "%.1f",
                     "(cut)" if cfg == "sender" else "-"),
                 fmt(e.get("lost_pct"), "%.0f"),
                 ", ".join(drops) or "-"))
+        out.append("  busy/sirq/rx cost in CPUs; offered = sender's tunnel "
+                   "tx, delivered = reaching the hub's input hook (Mbit/s)")
         out.append("  sender = the same flood dropped by nft before "
                    "WireGuard in the hub; rx cost = busy - busy(sender)")
     return "\n".join(out)

@@ -1,18 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest-side recorder of "make bench": turns the raw output of one
-# measurement (ping, iperf3 -J, /proc/stat snapshots, counters) into one JSON
-# line and appends it to the records file. Labels come as KEY=VALUE words;
-# the host (tools/bench/report.py) builds tables, the results JSON and plots
-# from the records. Standard library only.
+# Parsers of "make bench" and "make demo" for the raw outputs the guest
+# keeps: ping (per-reply RTTs), iperf3 -J, pairs of /proc/stat snapshots.
+# Used as a module by tools/bench/report.py; on the command line it prints
+# one parse as JSON, or a ping summary for the demo. Standard library only.
 #
-#   rec.py FILE ping  PINGOUT             [KEY=VALUE...]
-#   rec.py FILE iperf IPERF.json          [KEY=VALUE...]
-#   rec.py FILE cpu   STAT1 STAT2         [KEY=VALUE...]
-#   rec.py FILE json  JSONTEXT            [KEY=VALUE...]
-#   rec.py - stats PINGOUT    (print "p50 p99 max loss%" of a ping run)
+#   parse.py ping FILE | iperf FILE | cpu FILE   (JSON on stdout)
+#   parse.py stats PINGFILE                      ("p50 p99 max loss%", ms)
 import json
+import math
 import re
 import sys
 
@@ -22,7 +19,7 @@ def percentile(sorted_vals, p):
     if not sorted_vals:
         return None
     k = max(0, min(len(sorted_vals) - 1,
-                   int(round(p / 100.0 * len(sorted_vals) + 0.5)) - 1))
+                   math.ceil(p / 100.0 * len(sorted_vals)) - 1))
     return sorted_vals[k]
 
 
@@ -98,19 +95,31 @@ STAT_FIELDS = ["user", "nice", "system", "idle", "iowait", "irq",
                "softirq", "steal"]
 
 
-def read_stat(path):
+def read_stat(lines):
     cpus = {}
-    with open(path) as f:
-        for line in f:
-            if not line.startswith("cpu"):
-                continue
-            parts = line.split()
-            cpus[parts[0]] = [int(x) for x in parts[1:1 + len(STAT_FIELDS)]]
+    for line in lines:
+        if not line.startswith("cpu"):
+            continue
+        parts = line.split()
+        cpus[parts[0]] = [int(x) for x in parts[1:1 + len(STAT_FIELDS)]]
     return cpus
 
 
+def parse_cpu_pair(path):
+    """A file with two /proc/stat snapshots separated by '--- after'."""
+    with open(path) as f:
+        text = f.read()
+    before, _, after = text.partition("--- after")
+    return cpu_delta(read_stat(before.splitlines()),
+                     read_stat(after.splitlines()))
+
+
 def parse_cpu(path1, path2):
-    a, b = read_stat(path1), read_stat(path2)
+    with open(path1) as f1, open(path2) as f2:
+        return cpu_delta(read_stat(f1), read_stat(f2))
+
+
+def cpu_delta(a, b):
     out = {}
     for cpu in sorted(a):
         d = [y - x for x, y in zip(a[cpu], b[cpu])]
@@ -123,37 +132,20 @@ def parse_cpu(path1, path2):
     return {"cpu": out}
 
 
-def labels(words):
-    out = {}
-    for w in words:
-        k, _, v = w.partition("=")
-        out[k] = v
-    return out
-
-
 def main():
-    dest, kind = sys.argv[1], sys.argv[2]
+    kind, path = sys.argv[1], sys.argv[2]
     if kind == "stats":
-        r = parse_ping(sys.argv[3])
+        r = parse_ping(path)
         fmt = lambda v: "-" if v is None else "%.2f" % v
         print("%s %s %s %s" % (fmt(r["p50_ms"]), fmt(r["p99_ms"]),
                                fmt(r["max_ms"]), fmt(r["loss_pct"])))
         return
-    if kind == "ping":
-        data, rest = parse_ping(sys.argv[3]), sys.argv[4:]
-    elif kind == "iperf":
-        data, rest = parse_iperf(sys.argv[3]), sys.argv[4:]
-    elif kind == "cpu":
-        data, rest = parse_cpu(sys.argv[3], sys.argv[4]), sys.argv[5:]
-    elif kind == "json":
-        data, rest = json.loads(sys.argv[3]), sys.argv[4:]
-    else:
-        sys.exit("rec.py: unknown kind %s" % kind)
-    rec = labels(rest)
-    rec["kind"] = kind
-    rec["data"] = data
-    with open(dest, "a") as f:
-        f.write(json.dumps(rec, sort_keys=True) + "\n")
+    parsers = {"ping": parse_ping, "iperf": parse_iperf,
+               "cpu": parse_cpu_pair}
+    if kind not in parsers:
+        sys.exit("parse.py: unknown kind %s" % kind)
+    json.dump(parsers[kind](path), sys.stdout, indent=1)
+    print()
 
 
 if __name__ == "__main__":

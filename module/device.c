@@ -112,6 +112,7 @@ static int wgp_plane_dev_init(struct net_device *dev)
 	struct wgp_plane *plane = netdev_priv(dev);
 	int ret;
 
+	wgp_guard_init(&plane->guard);
 	plane->counters = alloc_percpu(struct wgp_counters);
 	if (!plane->counters)
 		return -ENOMEM;
@@ -136,6 +137,7 @@ static void wgp_plane_dev_uninit(struct net_device *dev)
 	struct wgp_plane *plane = netdev_priv(dev);
 
 	/* no more received packets, then no more peers, then the rest */
+	wgp_guard_stop(plane);
 	wgp_socket_close(plane);
 	wgp_plane_conf_uninit(plane);
 	wgp_plane_engine_uninit(plane);
@@ -143,12 +145,23 @@ static void wgp_plane_dev_uninit(struct net_device *dev)
 
 static int wgp_plane_open(struct net_device *dev)
 {
-	return wgp_plane_engine_open(netdev_priv(dev));
+	struct wgp_plane *plane = netdev_priv(dev);
+	int ret;
+
+	ret = wgp_plane_engine_open(plane);
+	if (ret)
+		return ret;
+	wgp_guard_update(plane);
+	netif_start_queue(dev);
+	return 0;
 }
 
 static int wgp_plane_stop(struct net_device *dev)
 {
-	wgp_plane_engine_stop(netdev_priv(dev));
+	struct wgp_plane *plane = netdev_priv(dev);
+
+	wgp_guard_stop(plane);
+	wgp_plane_engine_stop(plane);
 	return 0;
 }
 

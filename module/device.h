@@ -24,6 +24,7 @@
 #include <linux/wgplanes.h>
 
 #include "engine.h"
+#include "guard.h"
 
 struct wgp_fleet;
 
@@ -63,6 +64,7 @@ struct wgp_plane {
 	u64 conf_seq;
 
 	struct wgp_policy policy;
+	struct wgp_guard guard;
 	struct wgp_counters __percpu *counters;
 
 	/* protocol engine: sockets, queues, workers (engine.h) */

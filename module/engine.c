@@ -9,8 +9,14 @@
  * Writing N makes every keypair, handshake and cookie timestamp of the plane
  * N seconds older, so a test can see e.g. the rekey after REKEY_AFTER_TIME
  * without waiting two minutes. Timers already armed are not moved.
+ *
+ * /sys/kernel/debug/wgplanes/<ifname>/cpu_work (read-only) lists, per CPU,
+ * how many work items of the plane ran there, and how many of those at a
+ * raised priority: a test of the CPU mask and of "priority high".
  */
 #include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/sched.h>
 #include <linux/cpumask.h>
 #include <linux/smp.h>
 #include <linux/kstrtox.h>
@@ -54,6 +60,21 @@ int wgp_plane_cpu(struct wgp_plane *plane, u32 hint)
 	return raw_smp_processor_id();
 }
 
+struct workqueue_struct *wgp_plane_wq(struct wgp_plane *plane)
+{
+	if (READ_ONCE(plane->policy.priority) == WGPLANES_PRIO_HIGH)
+		return plane->eng.wq_high;
+	return plane->eng.wq;
+}
+
+void wgp_plane_work_ran(struct wgp_plane *plane)
+{
+	this_cpu_inc(plane->eng.cpu_work->runs);
+	/* a high-priority workqueue's workers run at a negative nice */
+	if (task_nice(current) < 0)
+		this_cpu_inc(plane->eng.cpu_work->runs_high);
+}
+
 bool wgp_peer_alive(struct wgp_peer *peer)
 {
 	if (unlikely(!READ_ONCE(peer->eng.activated))) {
@@ -74,7 +95,8 @@ void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work)
 		hint++;
 	rcu_read_lock_bh();
 	if (likely(wgp_peer_alive(peer)))
-		queue_work_on(wgp_plane_cpu(plane, hint), plane->eng.wq, work);
+		queue_work_on(wgp_plane_cpu(plane, hint), wgp_plane_wq(plane),
+			      work);
 	rcu_read_unlock_bh();
 }
 
@@ -96,6 +118,9 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 	INIT_WORK(&eng->tx_work, wgp_packet_tx_worker);
 	INIT_WORK(&eng->rx_work, wgp_packet_rx_worker);
 	INIT_WORK(&eng->hs_work, wgp_handshake_tx_worker);
+	mutex_init(&eng->tx_lock);
+	mutex_init(&eng->rx_lock);
+	mutex_init(&eng->hs_lock);
 	wgp_timers_init(peer);
 	spin_lock_init(&eng->ep_lock);
 	/* long ago: the first handshake may go at once */
@@ -119,7 +144,7 @@ static void wgp_peer_quiesce(struct wgp_peer *peer)
 	cancel_work_sync(&eng->hs_work);
 	/* a work item that ran last may have armed a timer before the end */
 	wgp_timers_stop(peer);
-	skb_queue_purge(&eng->staged);
+	wgp_staged_purge(peer, WGPLANES_CNT_DROP_NO_KEYPAIR);
 	wgp_rx_queue_purge(peer);
 	wgp_keypairs_clear(peer);
 	wgp_handshake_clear(peer);
@@ -203,6 +228,25 @@ static const struct file_operations wgp_age_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * "cpuN RUNS HIGH" per possible CPU: the work items the plane ran there,
+ * and how many of them at a raised priority.
+ */
+static int wgp_cpu_work_show(struct seq_file *m, void *v)
+{
+	struct wgp_plane *plane = m->private;
+	struct wgp_cpu_work *w;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		w = per_cpu_ptr(plane->eng.cpu_work, cpu);
+		seq_printf(m, "cpu%d %lu %lu\n", cpu, READ_ONCE(w->runs),
+			   READ_ONCE(w->runs_high));
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(wgp_cpu_work);
+
 static void wgp_debugfs_add(struct wgp_plane *plane)
 {
 	struct dentry *d;
@@ -213,6 +257,7 @@ static void wgp_debugfs_add(struct wgp_plane *plane)
 	if (IS_ERR(d))
 		return;		/* e.g. the same name in another netns */
 	debugfs_create_file("age", 0200, d, plane, &wgp_age_fops);
+	debugfs_create_file("cpu_work", 0400, d, plane, &wgp_cpu_work_fops);
 	plane->eng.debugfs = d;
 }
 
@@ -227,27 +272,36 @@ static void wgp_debugfs_del(struct wgp_plane *plane)
 int wgp_plane_engine_init(struct wgp_plane *plane)
 {
 	struct wgp_plane_engine *eng = &plane->eng;
-	unsigned int wq_flags = 0;
 	int ret = -ENOMEM;
 
 	mutex_init(&eng->sock_lock);
 	skb_queue_head_init(&eng->hs_queue);
 	INIT_WORK(&eng->hs_work, wgp_handshake_rx_worker);
+	mutex_init(&eng->hs_lock);
+	atomic_set(&eng->encq_count, 0);
 	atomic_set(&eng->decq_count, 0);
 	/* not under load: jiffies starts "negative", so 0 would not do */
 	eng->under_load_until = jiffies - 1;
 	wgp_cookie_checker_init(&eng->cookie);
 	wgp_ratelimiter_init(&eng->ratelimiter);
 
-	if (plane->policy.priority == WGPLANES_PRIO_HIGH)
-		wq_flags |= WQ_HIGHPRI;
-	/* bound (per-CPU): work runs exactly where queue_work_on() says */
-	eng->wq = alloc_workqueue("wgp-%s", wq_flags, 0, plane->dev->name);
-	if (!eng->wq)
+	eng->cpu_work = alloc_percpu(struct wgp_cpu_work);
+	if (!eng->cpu_work)
 		goto err;
+	/*
+	 * Bound (per-CPU): work runs exactly where queue_work_on() says. Both
+	 * exist all the time, so that a priority change is a pointer choice.
+	 */
+	eng->wq = alloc_workqueue("wgp-%s", 0, 0, plane->dev->name);
+	if (!eng->wq)
+		goto err_cpu_work;
+	eng->wq_high = alloc_workqueue("wgp-%s-hi", WQ_HIGHPRI, 0,
+				       plane->dev->name);
+	if (!eng->wq_high)
+		goto err_wq;
 	eng->index = wgp_index_table_alloc();
 	if (!eng->index)
-		goto err_wq;
+		goto err_wq_high;
 	ret = gro_cells_init(&eng->gro, plane->dev);
 	if (ret)
 		goto err_index;
@@ -260,9 +314,15 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 err_index:
 	wgp_index_table_free(eng->index);
 	eng->index = NULL;
+err_wq_high:
+	destroy_workqueue(eng->wq_high);
+	eng->wq_high = NULL;
 err_wq:
 	destroy_workqueue(eng->wq);
 	eng->wq = NULL;
+err_cpu_work:
+	free_percpu(eng->cpu_work);
+	eng->cpu_work = NULL;
 err:
 	wgp_ratelimiter_uninit(&eng->ratelimiter);
 	return ret;
@@ -281,7 +341,9 @@ void wgp_plane_engine_uninit(struct wgp_plane *plane)
 	cancel_work_sync(&eng->hs_work);
 	skb_queue_purge(&eng->hs_queue);
 	gro_cells_destroy(&eng->gro);
+	destroy_workqueue(eng->wq_high);
 	destroy_workqueue(eng->wq);
+	free_percpu(eng->cpu_work);
 	wgp_index_table_free(eng->index);
 	wgp_ratelimiter_uninit(&eng->ratelimiter);
 	memzero_explicit(eng->cookie.secret, sizeof(eng->cookie.secret));

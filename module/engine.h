@@ -55,6 +55,11 @@ struct wgp_peer_engine {
 	/* received data messages waiting for decryption */
 	struct sk_buff_head rx_queue;
 	struct work_struct tx_work, rx_work, hs_work;
+	/*
+	 * Each work item runs alone: a workqueue guarantees that only within
+	 * one workqueue, and a priority change moves items to the other one.
+	 */
+	struct mutex tx_lock, rx_lock, hs_lock;
 
 	struct timer_list t_retransmit, t_keepalive, t_new_handshake;
 	struct timer_list t_zero_keys, t_persistent;
@@ -74,6 +79,11 @@ struct wgp_peer_engine {
 	struct dst_cache dst_cache;
 };
 
+struct wgp_cpu_work {
+	unsigned long runs;
+	unsigned long runs_high;	/* of which at a raised priority */
+};
+
 struct wgp_plane_engine {
 	/* sockets: written under sock_lock, read under RCU-bh */
 	struct mutex sock_lock;
@@ -81,15 +91,20 @@ struct wgp_plane_engine {
 	struct socket __rcu *sock6;
 	bool sockets_wanted;		/* up: sockets should exist */
 
-	struct workqueue_struct *wq;
+	/* bound workqueues, normal and high priority: see wgp_plane_wq() */
+	struct workqueue_struct *wq, *wq_high;
+	/* work items run, per CPU: shows where the plane's work went */
+	struct wgp_cpu_work __percpu *cpu_work;
 	struct wgp_index_table *index;
 	struct wgp_cookie_checker cookie;
 	struct wgp_ratelimiter ratelimiter;
 
 	struct sk_buff_head hs_queue;
 	struct work_struct hs_work;
+	struct mutex hs_lock;		/* hs_work runs alone */
 	unsigned long under_load_until;	/* jiffies */
 
+	atomic_t encq_count;		/* staged on all peers of the plane */
 	atomic_t decq_count;
 	struct gro_cells gro;
 	struct dentry *debugfs;
@@ -123,6 +138,10 @@ void wgp_peer_keepalive_changed(struct wgp_peer *peer);
 
 /* The CPU for a work item of this plane; hint spreads peers over CPUs. */
 int wgp_plane_cpu(struct wgp_plane *plane, u32 hint);
+/* The workqueue for the plane's work at its current priority. */
+struct workqueue_struct *wgp_plane_wq(struct wgp_plane *plane);
+/* At the start of every work item of the plane, on the CPU it runs on. */
+void wgp_plane_work_ran(struct wgp_plane *plane);
 /*
  * At every place that arms, queues or installs something for a peer, inside
  * rcu_read_lock_bh(): whether that may be done. Marks the peer activated, so

@@ -87,6 +87,13 @@ wgp_policy_policy[WGPLANES_POLICY_A_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &wgp_queue_len_range),
 	[WGPLANES_POLICY_A_EFFECTIVE_CPUS] =
 		WGP_READ_ONLY("the effective CPU list"),
+	[WGPLANES_POLICY_A_CPUS_FALLBACK] =
+		WGP_READ_ONLY("the CPU fallback state"),
+	[WGPLANES_POLICY_A_ENCQ_USED] = WGP_READ_ONLY("a queue's use"),
+	[WGPLANES_POLICY_A_DECQ_USED] = WGP_READ_ONLY("a queue's use"),
+	[WGPLANES_POLICY_A_HSQ_USED] = WGP_READ_ONLY("a queue's use"),
+	[WGPLANES_POLICY_A_TX_STOPPED] =
+		WGP_READ_ONLY("the guard's queue state"),
 };
 
 static const struct nla_policy wgp_set_plane_policy[WGPLANES_A_MAX + 1] = {
@@ -227,16 +234,20 @@ static int wgp_put_cpulist(struct sk_buff *skb, int type,
 static int wgp_put_policy(struct sk_buff *skb, struct wgp_plane *plane)
 {
 	const struct wgp_policy *pol = &plane->policy;
+	const struct wgp_plane_engine *eng = &plane->eng;
+	bool fallback = false;
 	cpumask_var_t eff;
 	struct nlattr *nest;
 	int ret = -EMSGSIZE;
 
 	if (!alloc_cpumask_var(&eff, GFP_KERNEL))
 		return -ENOMEM;
-	if (cpumask_empty(pol->cpus))
+	/* as wgp_plane_cpu() chooses */
+	if (cpumask_empty(pol->cpus) ||
+	    !cpumask_and(eff, pol->cpus, cpu_online_mask)) {
+		fallback = !cpumask_empty(pol->cpus);
 		cpumask_copy(eff, cpu_online_mask);
-	else
-		cpumask_and(eff, pol->cpus, cpu_online_mask);
+	}
 
 	nest = nla_nest_start(skb, WGPLANES_A_POLICY);
 	if (!nest)
@@ -257,7 +268,19 @@ static int wgp_put_policy(struct sk_buff *skb, struct wgp_plane *plane)
 	ret = wgp_put_cpulist(skb, WGPLANES_POLICY_A_EFFECTIVE_CPUS, eff);
 	if (ret)
 		goto cancel;
+	ret = -EMSGSIZE;
+	if ((fallback && nla_put_flag(skb, WGPLANES_POLICY_A_CPUS_FALLBACK)) ||
+	    nla_put_u32(skb, WGPLANES_POLICY_A_ENCQ_USED,
+			max(atomic_read(&eng->encq_count), 0)) ||
+	    nla_put_u32(skb, WGPLANES_POLICY_A_DECQ_USED,
+			max(atomic_read(&eng->decq_count), 0)) ||
+	    nla_put_u32(skb, WGPLANES_POLICY_A_HSQ_USED,
+			skb_queue_len_lockless(&eng->hs_queue)) ||
+	    (READ_ONCE(plane->guard.stopped) &&
+	     nla_put_flag(skb, WGPLANES_POLICY_A_TX_STOPPED)))
+		goto cancel;
 	nla_nest_end(skb, nest);
+	ret = 0;
 	goto out;
 
 cancel:
@@ -708,6 +731,9 @@ static void wgp_apply_policy(struct wgp_plane *plane,
 	if (tb[WGPLANES_POLICY_A_HSQ_LEN])
 		WRITE_ONCE(pol->hsq_len,
 			   nla_get_u32(tb[WGPLANES_POLICY_A_HSQ_LEN]));
+	/* live: the buckets take the new budget, sessions stay */
+	if (tb[WGPLANES_POLICY_A_RATE] || tb[WGPLANES_POLICY_A_BURST])
+		wgp_guard_update(plane);
 }
 
 static int wgp_check_allowedip(struct nlattr *nest,

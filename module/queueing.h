@@ -10,6 +10,7 @@
 #include <linux/skbuff.h>
 #include <linux/netdevice.h>
 #include <linux/workqueue.h>
+#include <linux/wgplanes.h>
 
 struct sock;
 struct wgp_peer;
@@ -36,6 +37,8 @@ void wgp_packet_tx_worker(struct work_struct *work);
 void wgp_handshake_tx_worker(struct work_struct *work);
 /* Asks the peer's handshake work for a new (or a repeated) initiation. */
 void wgp_request_handshake(struct wgp_peer *peer, bool retry);
+/* Drops what is staged for the peer, counting it as reason. */
+void wgp_staged_purge(struct wgp_peer *peer, enum wgplanes_counter reason);
 /* Sends what is staged, or a keepalive if nothing is. */
 void wgp_request_keepalive(struct wgp_peer *peer);
 void wgp_send_handshake_response(struct wgp_peer *peer);

@@ -58,8 +58,8 @@ static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 		WRITE_ONCE(eng->under_load_until, jiffies + HZ);
 	}
 	skb_queue_tail(&eng->hs_queue, skb);
-	queue_work_on(wgp_plane_cpu(plane, raw_smp_processor_id()), eng->wq,
-		      &eng->hs_work);
+	queue_work_on(wgp_plane_cpu(plane, raw_smp_processor_id()),
+		      wgp_plane_wq(plane), &eng->hs_work);
 }
 
 static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
@@ -69,6 +69,12 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 	struct wgp_keypair *kp;
 	struct wgp_peer *peer;
 
+	/* policed before any work is spent on it */
+	if (unlikely(!wgp_guard_rx_allow(plane, skb->len))) {
+		wgp_count(plane, WGPLANES_CNT_DROP_RX_RATE);
+		kfree_skb(skb);
+		return;
+	}
 	rcu_read_lock_bh();
 	kp = wgp_index_lookup_keypair(eng->index, msg->receiver_index);
 	if (unlikely(!kp)) {
@@ -222,11 +228,14 @@ void wgp_handshake_rx_worker(struct work_struct *work)
 	struct wgp_plane *plane = container_of(eng, struct wgp_plane, eng);
 	struct sk_buff *skb;
 
+	mutex_lock(&eng->hs_lock);
+	wgp_plane_work_ran(plane);
 	while ((skb = skb_dequeue(&eng->hs_queue))) {
 		wgp_rx_handshake(plane, skb);
 		consume_skb(skb);
 		cond_resched();
 	}
+	mutex_unlock(&eng->hs_lock);
 }
 
 /* Decrypts in place and strips header and tag; false if not authentic. */
@@ -398,6 +407,8 @@ void wgp_packet_rx_worker(struct work_struct *work)
 	u64 counter;
 
 	__skb_queue_head_init(&batch);
+	mutex_lock(&peer->eng.rx_lock);
+	wgp_plane_work_ran(plane);
 	while ((skb = skb_dequeue(&peer->eng.rx_queue))) {
 		atomic_dec(&plane->eng.decq_count);
 		kp = WGP_RX_CB(skb)->keypair;
@@ -412,6 +423,7 @@ void wgp_packet_rx_worker(struct work_struct *work)
 		}
 	}
 	wgp_rx_deliver(plane, &batch);
+	mutex_unlock(&peer->eng.rx_lock);
 }
 
 void wgp_rx_queue_purge(struct wgp_peer *peer)

@@ -93,7 +93,16 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 			kfree_skb(seg);
 			continue;
 		}
+		/* the plane's bound over all its peers */
+		if (unlikely(atomic_inc_return(&plane->eng.encq_count) >
+			     READ_ONCE(plane->policy.encq_len))) {
+			atomic_dec(&plane->eng.encq_count);
+			wgp_count(plane, WGPLANES_CNT_DROP_ENCQ_FULL);
+			kfree_skb(seg);
+			continue;
+		}
 		skb_dst_drop(seg);
+		wgp_guard_tx(plane, seg->len);
 		skb_queue_tail(&peer->eng.staged, seg);
 	}
 	wgp_peer_queue_work(peer, &peer->eng.tx_work);
@@ -208,10 +217,8 @@ static int wgp_send_keepalive(struct wgp_peer *peer, struct wgp_keypair *kp)
 	return wgp_encrypt_and_send(peer, kp, skb);
 }
 
-void wgp_packet_tx_worker(struct work_struct *work)
+static void wgp_packet_tx(struct wgp_peer *peer)
 {
-	struct wgp_peer *peer = container_of(work, struct wgp_peer,
-					     eng.tx_work);
 	struct wgp_peer_engine *eng = &peer->eng;
 	struct wgp_keypair *kp;
 	struct sk_buff *skb;
@@ -237,6 +244,7 @@ void wgp_packet_tx_worker(struct work_struct *work)
 		wgp_request_handshake(peer, false);
 
 	while ((skb = skb_dequeue(&eng->staged))) {
+		atomic_dec(&peer->plane->eng.encq_count);
 		if (wgp_encrypt_and_send(peer, kp, skb) == -EKEYEXPIRED) {
 			wgp_request_handshake(peer, false);
 			break;
@@ -247,6 +255,29 @@ void wgp_packet_tx_worker(struct work_struct *work)
 	if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) && !sent)
 		wgp_send_keepalive(peer, kp);
 	wgp_keypair_put(kp);
+}
+
+void wgp_packet_tx_worker(struct work_struct *work)
+{
+	struct wgp_peer *peer = container_of(work, struct wgp_peer,
+					     eng.tx_work);
+
+	mutex_lock(&peer->eng.tx_lock);
+	wgp_plane_work_ran(peer->plane);
+	wgp_packet_tx(peer);
+	mutex_unlock(&peer->eng.tx_lock);
+}
+
+void wgp_staged_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
+{
+	struct wgp_plane *plane = peer->plane;
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&peer->eng.staged))) {
+		atomic_dec(&plane->eng.encq_count);
+		wgp_count(plane, reason);
+		kfree_skb(skb);
+	}
 }
 
 void wgp_request_keepalive(struct wgp_peer *peer)
@@ -292,6 +323,8 @@ void wgp_handshake_tx_worker(struct work_struct *work)
 	struct wgp_peer_engine *eng = &peer->eng;
 	bool retry, want;
 
+	mutex_lock(&eng->hs_lock);
+	wgp_plane_work_ran(peer->plane);
 	if (test_and_clear_bit(WGP_PF_ZERO_KEYS, &eng->flags)) {
 		wgp_keypairs_clear(peer);
 		wgp_handshake_clear(peer);
@@ -300,6 +333,7 @@ void wgp_handshake_tx_worker(struct work_struct *work)
 	want = test_and_clear_bit(WGP_PF_HS_WANT, &eng->flags);
 	if (retry || want)
 		wgp_send_handshake_initiation(peer, retry);
+	mutex_unlock(&eng->hs_lock);
 }
 
 void wgp_send_handshake_response(struct wgp_peer *peer)

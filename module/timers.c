@@ -49,7 +49,7 @@ static void wgp_expired_retransmit(struct timer_list *t)
 	    WGP_MAX_TIMER_HANDSHAKES) {
 		/* give up: what waited for this handshake goes */
 		timer_delete(&peer->eng.t_persistent);
-		skb_queue_purge(&peer->eng.staged);
+		wgp_staged_purge(peer, WGPLANES_CNT_DROP_NO_KEYPAIR);
 		if (!timer_pending(&peer->eng.t_zero_keys))
 			wgp_mod_timer(peer, &peer->eng.t_zero_keys,
 				      jiffies + 3 * WGP_REJECT_AFTER_TIME * HZ);

@@ -52,6 +52,7 @@ enum {
 	WGP_POL_DECQ		= 1U << 6,
 	WGP_POL_HSQ		= 1U << 7,
 	WGP_POL_EFFECTIVE_CPUS	= 1U << 8,
+	WGP_POL_STATE		= 1U << 9,	/* read only: queue use etc. */
 };
 
 struct wgp_allowedip {
@@ -96,6 +97,12 @@ struct wgp_policy {
 	uint32_t encq;
 	uint32_t decq;
 	uint32_t hsq;
+	/* shown, never set: the plane's state right now */
+	bool cpus_fallback;
+	bool tx_stopped;
+	uint32_t encq_used;
+	uint32_t decq_used;
+	uint32_t hsq_used;
 };
 
 struct wgp_plane {

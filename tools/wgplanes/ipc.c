@@ -403,6 +403,24 @@ static void parse_policy(struct wgp_policy *pol, const struct nlattr *nest)
 			u32 = &pol->hsq;
 			bit = WGP_POL_HSQ;
 			break;
+		case WGPLANES_POLICY_A_CPUS_FALLBACK:
+			pol->cpus_fallback = true;
+			continue;
+		case WGPLANES_POLICY_A_TX_STOPPED:
+			pol->tx_stopped = true;
+			continue;
+		case WGPLANES_POLICY_A_ENCQ_USED:
+			u32 = &pol->encq_used;
+			bit = WGP_POL_STATE;
+			break;
+		case WGPLANES_POLICY_A_DECQ_USED:
+			u32 = &pol->decq_used;
+			bit = WGP_POL_STATE;
+			break;
+		case WGPLANES_POLICY_A_HSQ_USED:
+			u32 = &pol->hsq_used;
+			bit = WGP_POL_STATE;
+			break;
 		}
 		if (bit && attr_ok(a, MNL_TYPE_U32)) {
 			*u32 = mnl_attr_get_u32(a);
@@ -546,7 +564,7 @@ static bool put_plane_head(struct nlmsghdr *nlh, const struct wgp_plane *p)
 		ok &= mnl_attr_put_u32_check(nlh, SEND_BUF_SIZE,
 					     WGPLANES_A_FLAGS,
 					     WGPLANES_F_REPLACE_PEERS);
-	if (!(pol->has & ~WGP_POL_EFFECTIVE_CPUS))
+	if (!(pol->has & ~(WGP_POL_EFFECTIVE_CPUS | WGP_POL_STATE)))
 		return ok;
 	nest = mnl_attr_nest_start(nlh, WGPLANES_A_POLICY);
 	if (pol->has & WGP_POL_CPUS)

@@ -131,14 +131,24 @@ static void print_wgplanes_lines(const struct wgp_plane *p)
 		format_size(burst, sizeof(burst), pol->burst);
 		printf("  policy: cpus %s", pol->cpus[0] ? pol->cpus : "all");
 		if (pol->has & WGP_POL_EFFECTIVE_CPUS)
-			printf(" (effective %s)", pol->effective_cpus);
+			printf(" (effective %s%s)", pol->effective_cpus,
+			       pol->cpus_fallback ?
+			       ": none of cpus is online, using all" : "");
 		printf(", priority %s, rate %s",
 		       pol->priority == WGPLANES_PRIO_HIGH ? "high" : "normal",
 		       rate);
 		if (pol->rate)
-			printf(", burst %s", burst);
-		printf("\n  queues: tx %u, enc %u, dec %u, hs %u\n", pol->txq,
-		       pol->encq, pol->decq, pol->hsq);
+			printf(", burst %s", pol->burst ? burst : "auto");
+		if (pol->tx_stopped)
+			printf(" (holding transmit)");
+		if (pol->has & WGP_POL_STATE)
+			printf("\n  queues: tx %u/peer, enc %u/%u, dec %u/%u, "
+			       "hs %u/%u\n", pol->txq, pol->encq_used,
+			       pol->encq, pol->decq_used, pol->decq,
+			       pol->hsq_used, pol->hsq);
+		else
+			printf("\n  queues: tx %u, enc %u, dec %u, hs %u\n",
+			       pol->txq, pol->encq, pol->decq, pol->hsq);
 	}
 	for (i = 0; i < __WGPLANES_CNT_LAST; i++) {
 		if (strncmp(counter_names[i], "drop_", 5) || !p->counters[i])
@@ -365,10 +375,14 @@ static void json_plane(const struct wgp_plane *p)
 	json_string(stdout, pol->effective_cpus);
 	printf(",\"priority\":\"%s\",\"rate\":%" PRIu64 ",\"burst\":%u,"
 	       "\"txqueue\":%u,\"encqueue\":%u,\"decqueue\":%u,"
-	       "\"hsqueue\":%u},\"counters\":",
+	       "\"hsqueue\":%u,\"cpus_fallback\":%s,\"tx_stopped\":%s,"
+	       "\"encqueue_used\":%u,\"decqueue_used\":%u,"
+	       "\"hsqueue_used\":%u},\"counters\":",
 	       pol->priority == WGPLANES_PRIO_HIGH ? "high" : "normal",
 	       pol->rate, pol->burst, pol->txq, pol->encq, pol->decq,
-	       pol->hsq);
+	       pol->hsq, pol->cpus_fallback ? "true" : "false",
+	       pol->tx_stopped ? "true" : "false", pol->encq_used,
+	       pol->decq_used, pol->hsq_used);
 	json_counters(stdout, p->counters);
 	printf(",\"peers\":[");
 	for (pe = p->first_peer; pe; pe = pe->next) {

@@ -161,6 +161,12 @@ enum wgplanes_policy_attr {
 	WGPLANES_POLICY_A_HSQ_LEN,	/* u32, handshake queue */
 	WGPLANES_POLICY_A_EFFECTIVE_CPUS, /* string, read only */
 	WGPLANES_POLICY_A_PAD,
+	/* read only: what the queues and the guard hold right now */
+	WGPLANES_POLICY_A_CPUS_FALLBACK, /* flag: no CPU of cpus is online */
+	WGPLANES_POLICY_A_ENCQ_USED,	/* u32, packets staged, all peers */
+	WGPLANES_POLICY_A_DECQ_USED,	/* u32 */
+	WGPLANES_POLICY_A_HSQ_USED,	/* u32 */
+	WGPLANES_POLICY_A_TX_STOPPED,	/* flag: the guard holds the queue */
 	__WGPLANES_POLICY_A_LAST
 };
 
@@ -201,7 +207,8 @@ enum wgplanes_counter {
 	WGPLANES_CNT_DROP_BAD_MAC2,	/* missing or stale cookie under load */
 	WGPLANES_CNT_DROP_HANDSHAKE_INVALID, /* failed decryption or replay */
 	WGPLANES_CNT_DROP_HANDSHAKE_RATELIMIT,
-	WGPLANES_CNT_DROP_NO_KEYPAIR,	/* unknown receiver index */
+	/* unknown receiver index; or staged packets no session came for */
+	WGPLANES_CNT_DROP_NO_KEYPAIR,
 	WGPLANES_CNT_DROP_KEY_EXPIRED,
 	WGPLANES_CNT_DROP_DECRYPT,	/* authentication of data failed */
 	WGPLANES_CNT_DROP_REPLAY,

@@ -36,9 +36,10 @@ flood= server=
 # latency NS ADDR LABEL: SECS seconds of pings every 20 ms; prints and
 # remembers "p50 p99".
 latency() {
-	ip netns exec "$1" ping -n -i 0.02 -w "$SECS" "$2" > "$tmp/ping.$3" \
+	ip netns exec "$1" ping -n -i 0.02 -c $((SECS * 50)) -w $((2 * SECS + 5)) \
+		"$2" > "$tmp/ping.$3" \
 		2>&1 || true
-	read -r p50 p99 max loss < <(python3 "$top/tools/bench/rec.py" - stats \
+	read -r p50 p99 max loss < <(python3 "$top/tools/bench/parse.py" stats \
 		"$tmp/ping.$3")
 	printf '  mgmt ping, %-26s p50 %s ms   p99 %s ms   max %s ms   loss %s%%\n' \
 		"$3:" "$p50" "$p99" "$max" "$loss"
@@ -117,7 +118,6 @@ latency peer 10.78.0.1 idle
 
 story "Now the backend plane is flooded: iperf3, TCP, 2 streams each way
 # between the peer and the fleet's backend address."
-ip netns exec peer true
 iperf3 -s -B 10.79.0.1 -p 5202 >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 50); do

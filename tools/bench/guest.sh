@@ -112,14 +112,18 @@ iperf() {
 		"$@" > "$file" 2>&1
 }
 
-# mping NS ADDR FILE: S seconds of pings every PING_INTERVAL, one line
-# per reply (the times are the samples).
+# mping NS ADDR FILE: about S seconds of pings every PING_INTERVAL, one
+# line per reply (the times are the samples). A count, not a deadline: a
+# deadline would count the replies still in flight at its end as lost;
+# the deadline only bounds a VM too slow to send them all.
 mping() {
-	timeout $((S + 10)) ip netns exec "$1" ping -n -i "$PING_INTERVAL" \
-		-w "$S" -W 1 "$2" > "$3" 2>&1
+	local n
+	n=$(awk -v s="$S" -v i="$PING_INTERVAL" 'BEGIN { print int(s / i) }')
+	# SIGINT, not TERM, if it overruns: ping then prints what it has
+	timeout -s INT $((2 * S + 30)) ip netns exec "$1" ping -n \
+		-i "$PING_INTERVAL" -c "$n" -w $((2 * S + 5)) "$2" > "$3" 2>&1
 }
 
-# Summary line for the console.
 # pstat PINGOUT: "p50 p99 max loss%" (nearest rank), awk only.
 pstat() {
 	sed -n 's/.*bytes from.*time[=<]\([0-9.]*\) *ms.*/\1/p' "$1" | sort -n |

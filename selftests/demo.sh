@@ -64,12 +64,14 @@ ip -n peer link set lo up
 run ip -n peer addr add 192.168.50.2/24 dev eth0
 run ip -n peer link set eth0 up
 
+umask 077
 for i in 0 1 2 3; do
 	wg genkey > "$tmp/fleet-$i.key"
 	wg pubkey < "$tmp/fleet-$i.key" > "$tmp/fleet-$i.pub"
 	wg genkey > "$tmp/peer-$i.key"
 	wg pubkey < "$tmp/peer-$i.key" > "$tmp/peer-$i.pub"
 done
+umask 022
 
 story "Stock WireGuard on the peer host, configured with wg as usual."
 for i in 0 1 2 3; do

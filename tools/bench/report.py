@@ -300,6 +300,11 @@ def table(res):
                (p.get("seconds"), p.get("rate"), p.get("burst"),
                 p.get("rx_offer"), p.get("udp_target"),
                 p.get("ping_interval")))
+    la = str(m.get("host_loadavg_start", "")).split()
+    if la and m.get("host_nproc") and float(la[0]) > float(m["host_nproc"]):
+        out.append("WARNING: host load average %s at the start on %s host "
+                   "CPUs (other VMs?): expect slow, noisy numbers" %
+                   (la[0], m["host_nproc"]))
     out.append("")
     if res["throughput"]:
         out.append("a. single-plane throughput (Mbit/s received; UDP: loss %)")
@@ -440,7 +445,7 @@ def plot(res, png, kver):
     gp.append('set ylabel "% of replies ≤ RTT"')
     gp.append("set yrange [0:100]")
     gp.append("set grid")
-    gp.append("set key bottom right")
+    gp.append("set key top left")
     for cfg, curves in panels:
         gp.append('set title "%s"' % titles.get(cfg, cfg))
         parts = []

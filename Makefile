@@ -7,6 +7,8 @@
 #   make check           install what is needed, static checks, DKMS round
 #                        trip and the selftests in a VM on both kernels
 #   make demo            boot the VM and show wgplanes at work
+#   make bench           throughput, isolation and receive-flood benchmarks
+#                        in a VM (Documentation/benchmarks.md)
 #   make vm-shell        interactive shell in the VM with the module loaded
 #   make dkms-install / dkms-uninstall
 
@@ -44,8 +46,8 @@ demo:
 vm-shell: module tool
 	tools/vm/run -k $(KVER) --shell
 
-bench: module tool
-	tools/bench
+bench:
+	$(if $(filter command line,$(origin KVER)),KVER=$(KVER)) tools/bench/run
 
 dkms-install:
 	tools/dkms-helper install $(VERSION)

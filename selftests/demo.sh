@@ -2,24 +2,160 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The guest side of "make demo": a narrated tour, not a test.
+#
+# This VM is a fleet host. Its fleet fleet0 has four planes; a second
+# "host" (the network namespace "peer", one veth away) runs four stock
+# WireGuard interfaces, one per plane. We bring the tunnels up, ping over
+# each plane, give the planes their policies, flood the backend plane with
+# iperf3 and watch the mgmt plane's ping latency. Exits non-zero when a
+# tunnel does not come up.
 set -e
 cd "$(dirname "$0")/.."
-WGPLANES=${WGPLANES:-tools/wgplanes/wgplanes}
+top=$PWD
+WGPLANES=${WGPLANES:-$top/tools/wgplanes/wgplanes}
+PATH=$(dirname "$WGPLANES"):$PATH
+SECS=${DEMO_SECONDS:-6}
+ROLES=(enroll mgmt backend storage)
+
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; "$@"; }
+story() { printf '\n\033[1;34m# %s\033[0m\n' "$*"; }
+die() { printf '\n\033[1;31mdemo: %s\033[0m\n' "$*"; exit 1; }
 
+tmp=$(mktemp -d)
+cleanup() {
+	[ -z "$flood" ] || kill "$flood" 2>/dev/null || true
+	[ -z "$server" ] || kill "$server" 2>/dev/null || true
+	ip link del fleet0 2>/dev/null || true
+	ip netns del peer 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+flood= server=
+
+# latency NS ADDR LABEL: SECS seconds of pings every 20 ms; prints and
+# remembers "p50 p99".
+latency() {
+	ip netns exec "$1" ping -n -i 0.02 -c $((SECS * 50)) -w $((2 * SECS + 5)) \
+		"$2" > "$tmp/ping.$3" \
+		2>&1 || true
+	read -r p50 p99 max loss < <(python3 "$top/tools/bench/parse.py" stats \
+		"$tmp/ping.$3")
+	printf '  mgmt ping, %-26s p50 %s ms   p99 %s ms   max %s ms   loss %s%%\n' \
+		"$3:" "$p50" "$p99" "$max" "$loss"
+	eval "p50_$3=\$p50 p99_$3=\$p99"
+}
+
+story "A Debian kernel in qemu with wgplanes.ko loaded."
 run uname -r
-run sh -c 'lsmod | grep -E "^(wgplanes|Module)"'
+run sh -c 'lsmod | grep -E "^(Module|wgplanes|wireguard)"'
+
+story "One link creates the fleet and its four planes."
 run ip link add fleet0 type wgplanes
 run ip -br link
-run ip -d link show fleet0-mgmt
-if [ -x "$WGPLANES" ] && "$WGPLANES" fleet show fleet0 >/dev/null 2>&1; then
-	run "$WGPLANES" genkey > /tmp/mgmt.key
-	run "$WGPLANES" set fleet0-mgmt private-key /tmp/mgmt.key listen-port 51821 \
-		priority high cpus 0
-	run "$WGPLANES" set fleet0-backend rate 200mbit burst 256k
-	run "$WGPLANES" fleet show fleet0
-	run "$WGPLANES" show
-fi
+
+story "The other side: an ordinary host (namespace 'peer') with four stock
+# WireGuard interfaces wg0..wg3, ports 51820-51823, one veth away."
+run ip netns add peer
+run ip link add uplink type veth peer name eth0 netns peer
+run ip addr add 192.168.50.1/24 dev uplink
+run ip link set uplink up
+ip -n peer link set lo up
+run ip -n peer addr add 192.168.50.2/24 dev eth0
+run ip -n peer link set eth0 up
+
+umask 077
+for i in 0 1 2 3; do
+	wg genkey > "$tmp/fleet-$i.key"
+	wg pubkey < "$tmp/fleet-$i.key" > "$tmp/fleet-$i.pub"
+	wg genkey > "$tmp/peer-$i.key"
+	wg pubkey < "$tmp/peer-$i.key" > "$tmp/peer-$i.pub"
+done
+umask 022
+
+story "Stock WireGuard on the peer host, configured with wg as usual."
+for i in 0 1 2 3; do
+	n=$((77 + i)) port=$((51820 + i))
+	run ip -n peer link add wg$i type wireguard
+	run ip netns exec peer wg set wg$i listen-port $port \
+		private-key "$tmp/peer-$i.key" \
+		peer "$(cat "$tmp/fleet-$i.pub")" allowed-ips 10.$n.0.0/16 \
+		endpoint 192.168.50.1:$port
+	run ip -n peer addr add 10.$n.0.2/16 dev wg$i
+	run ip -n peer link set wg$i up
+done
+
+story "Each plane is configured like a wg interface, with the wgplanes tool."
+for i in 0 1 2 3; do
+	r=${ROLES[$i]} n=$((77 + i)) port=$((51820 + i))
+	run wgplanes set fleet0-$r listen-port $port \
+		private-key "$tmp/fleet-$i.key" \
+		peer "$(cat "$tmp/peer-$i.pub")" allowed-ips 10.$n.0.2/32 \
+		endpoint 192.168.50.2:$port
+	run ip addr add 10.$n.0.1/16 dev fleet0-$r
+	run ip link set fleet0-$r up
+done
+
+story "Each plane talks to its stock WireGuard peer (the first ping waits
+# for the handshake)."
+for i in 0 1 2 3; do
+	r=${ROLES[$i]} n=$((77 + i))
+	ping -c 1 -W 5 10.$n.0.2 >/dev/null 2>&1 || true
+	run ping -c 3 -i 0.2 -W 2 10.$n.0.2 ||
+		die "the $r plane does not reach its peer"
+done
+run ip netns exec peer ping -c 2 -i 0.2 -W 2 10.78.0.1 ||
+	die "the peer does not reach the mgmt plane"
+run wgplanes show fleet0-mgmt
+
+story "Policies: the backend plane gets CPU 1 only and a rate guard of
+# 40 Mbit/s; the mgmt plane gets high-priority crypto workers."
+run wgplanes set fleet0-backend cpus 1 rate 40mbit burst 64k
+run wgplanes set fleet0-mgmt priority high
+run wgplanes show fleet0-backend
+
+story "mgmt latency at rest: the peer pings the fleet's mgmt address every
+# 20 ms for $SECS s."
+latency peer 10.78.0.1 idle
+
+story "Now the backend plane is flooded: iperf3, TCP, 2 streams each way
+# between the peer and the fleet's backend address."
+iperf3 -s -B 10.79.0.1 -p 5202 >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 50); do
+	ss -Htln | grep -q ':5202 ' && break
+	sleep 0.1
+done
+say "ip netns exec peer iperf3 -c 10.79.0.1 -p 5202 --bidir -P 2 -t $((SECS + 6)) &"
+ip netns exec peer iperf3 -c 10.79.0.1 -p 5202 --bidir -P 2 \
+	-t $((SECS + 6)) -J > "$tmp/flood.json" 2>&1 &
+flood=$!
+sleep 3
+latency peer 10.78.0.1 flooded
+wait "$flood" || true
+flood=
+python3 - "$tmp/flood.json" <<'EOF'
+import json, sys
+try:
+    e = json.load(open(sys.argv[1]))["end"]
+    up = e["sum_received"]["bits_per_second"] / 1e6
+    down = e["sum_received_bidir_reverse"]["bits_per_second"] / 1e6
+    print("  backend flood: %.0f Mbit/s into the fleet, %.0f Mbit/s out of it"
+          % (up, down))
+except Exception as x:
+    print("  backend flood: no iperf3 result (%s)" % x)
+EOF
+
+story "mgmt ping p99: $p99_idle ms at rest, $p99_flooded ms with the backend
+# plane flooded (p50 $p50_idle -> $p50_flooded ms). make bench measures this
+# properly, side by side with stock WireGuard and tc."
+
+story "What each plane did, with its policy and isolation counters."
+run wgplanes show
+run ip -s link show dev fleet0-mgmt
+run ip -s link show dev fleet0-backend
+run ip -s link show dev fleet0
+
+story "Deleting the fleet deletes its planes."
 run ip link del fleet0
 run ip -br link

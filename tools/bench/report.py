@@ -1,0 +1,502 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host side of "make bench": reads the records the guest wrote
+# (records.jsonl and raw/), prints the tables, writes the results JSON and the
+# mgmt latency plot (gnuplot). Standard library only.
+#
+#   report.py --records RAW/records.jsonl --json OUT.json --png OUT.png
+#             [--meta KEY=VALUE]...
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import parse  # noqa: E402  (the parsers, shared with the demo)
+
+TPUT_TESTS = ["tcp1", "tcp1-rev", "tcp4", "udp"]
+TPUT_IMPLS = ["veth", "stock", "wgplanes"]
+ISO_CONFIGS = ["stock", "stock-tc", "wgplanes"]
+ISO_PHASES = ["idle", "tcp", "udp"]
+RX_CONFIGS = ["sender", "stock", "stock-tc", "wgplanes"]
+
+TEST_TITLES = {
+    "tcp1": "TCP, 1 stream",
+    "tcp1-rev": "TCP, 1 stream, reverse (-R)",
+    "tcp4": "TCP, 4 streams (-P 4)",
+    "udp": "UDP (-u, high target)",
+}
+
+METHOD = {
+    "environment": "one qemu TCG guest (-smp 2, 2 GiB) booted with "
+                   "idle=poll tsc=reliable; all namespaces, both ends of "
+                   "every tunnel and the load generators share its 2 vCPUs; "
+                   "absolute numbers are TCG numbers, compare only within "
+                   "one run (ratios)",
+    "throughput": "namespaces A and B on one veth; iperf3 client in A, "
+                  "server in B; paths: raw veth, stock wg <-> stock wg, "
+                  "wgplanes plane (A) <-> stock wg (B); tcp1-rev sends "
+                  "B -> A; UDP -l 1350 with a high -b target, received "
+                  "rate and loss as reported by the iperf3 server",
+    "isolation": "hub namespace with a mgmt tunnel to 'ops' and a backend "
+                 "tunnel to 'mon' (stock wg on both peers, one veth each); "
+                 "mgmt ping from ops every ping_interval for S seconds "
+                 "(per-reply RTT, nearest-rank percentiles), then mgmt "
+                 "iperf3 TCP ops -> hub for S seconds; floods: iperf3 "
+                 "--bidir -P 2 between mon and the hub's backend address "
+                 "(TCP, and UDP at udp_target per stream), started 2 s "
+                 "before the mgmt measurements; configs: stock (two wg "
+                 "devices), stock-tc (plus tbf egress and matchall police "
+                 "ingress on wg-backend at rate/burst), wgplanes (fleet "
+                 "planes, backend 'cpus 1 rate R burst B', mgmt "
+                 "'priority high')",
+    "rx_flood": "mon sends UDP at rx_offer (fixed offered rate, iperf3 "
+                "-u -b, 1350-byte datagrams) through its tunnel into the "
+                "hub until stopped; iperf3 client pinned to CPU 0, iperf3 "
+                "server to CPU 1; once it runs, /proc/stat and counters are "
+                "read at both ends of an S-second window; busy = all but "
+                "idle and iowait; offered = the sender's tunnel tx bytes, "
+                "delivered = bytes reaching the hub's nft input hook for the "
+                "server port (after tc ingress). WireGuard's kworkers cannot "
+                "be pinned, so the sender's encryption shows on both CPUs: "
+                "the 'sender' row is the same flood with the outer packets "
+                "dropped by nft in the hub's prerouting (raw priority) "
+                "before any WireGuard receive work, and 'receive cost' = "
+                "busy - busy(sender). An estimate: the sender's own cost is "
+                "not constant when the receiver competes for the same CPUs; "
+                "accounted_pct checks that the guest's tick accounting "
+                "covered the window (a starved vCPU loses ticks)",
+}
+
+
+def load(path):
+    """The records; raw outputs the guest kept are parsed here."""
+    base = os.path.dirname(os.path.abspath(path))
+    recs = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                r = json.loads(line)
+            except ValueError as e:
+                print("report: %s:%d: bad record (%s)" % (path, n, e),
+                      file=sys.stderr)
+                continue
+            fn = r.get("file")
+            if fn:
+                fn = os.path.join(base, fn)
+                kind = r.get("kind")
+                try:
+                    if kind == "ping":
+                        r["data"] = parse.parse_ping(fn)
+                    elif kind == "iperf":
+                        r["data"] = parse.parse_iperf(fn)
+                    elif kind == "cpu":
+                        r["data"] = parse.parse_cpu_pair(fn)
+                except (OSError, ValueError) as e:
+                    r["data"] = {"error": "cannot parse %s: %s" % (fn, e)}
+            recs.append(r)
+    return recs
+
+
+def find(recs, **kw):
+    for r in recs:
+        if all(r.get(k) == v for k, v in kw.items()):
+            return r.get("data")
+    return None
+
+
+def rnd(v, n=2):
+    return None if v is None else round(v, n)
+
+
+def ratio(a, b):
+    if a is None or b is None or not b:
+        return None
+    return round(a / b, 3)
+
+
+def delta(before, after, path):
+    def get(d):
+        for k in path:
+            if not isinstance(d, dict):
+                return None
+            d = d.get(k)
+        return d
+    a, b = get(before), get(after)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return b - a
+    return None
+
+
+def build(recs, meta):
+    res = {"meta": meta, "method": METHOD}
+    params = find(recs, what="params") or {}
+    res["params"] = params
+    end = find(recs, what="end") or {}
+    res["meta"]["guest_elapsed_s"] = end.get("elapsed_s")
+    ncpu = params.get("cpus") or 2
+
+    # ---- throughput
+    tp = {}
+    for t in TPUT_TESTS:
+        row = {}
+        for impl in TPUT_IMPLS:
+            d = find(recs, scenario="tput", test=t, impl=impl)
+            if d is None:
+                continue
+            row[impl] = {k: d.get(k) for k in
+                         ("received_mbps", "sent_mbps", "lost_pct",
+                          "retransmits", "error") if k in d}
+        if not row:
+            continue
+        rm = {i: row.get(i, {}).get("received_mbps") for i in TPUT_IMPLS}
+        row["ratio_wgplanes_stock"] = ratio(rm["wgplanes"], rm["stock"])
+        row["ratio_stock_veth"] = ratio(rm["stock"], rm["veth"])
+        row["ratio_wgplanes_veth"] = ratio(rm["wgplanes"], rm["veth"])
+        tp[t] = row
+    res["throughput"] = tp
+
+    # ---- isolation
+    iso = {}
+    for cfg in ISO_CONFIGS:
+        c = {}
+        err = find(recs, scenario="iso", config=cfg, what="setup")
+        if err:
+            c["error"] = err.get("error")
+        for ph in ISO_PHASES:
+            p = find(recs, scenario="iso", config=cfg, phase=ph,
+                     metric="mgmt-ping")
+            t = find(recs, scenario="iso", config=cfg, phase=ph,
+                     metric="mgmt-tcp")
+            fl = find(recs, scenario="iso", config=cfg, phase=ph,
+                      metric="backend-rate")
+            fi = find(recs, scenario="iso", config=cfg, phase=ph,
+                      metric="backend-flood-iperf")
+            if p is None and t is None:
+                continue
+            e = {}
+            if p is not None:
+                e["ping"] = {k: (rnd(v, 3) if isinstance(v, float) else v)
+                             for k, v in p.items() if k != "samples_ms"}
+                e["ping"]["samples_ms"] = p.get("samples_ms", [])
+            if t is not None:
+                e["tcp_mbps"] = rnd(t.get("received_mbps"))
+                if t.get("error"):
+                    e["tcp_error"] = t["error"]
+            if fl is not None and ph != "idle":
+                e["flood"] = {
+                    "to_hub_mbps": rnd(fl.get("to_hub_mbps")),
+                    "from_hub_mbps": rnd(fl.get("from_hub_mbps")),
+                    "window_s": rnd(fl.get("seconds")),
+                }
+                if fi and fi.get("error"):
+                    e["flood"]["iperf_error"] = fi["error"]
+            c[ph] = e
+        for ph in ("tcp", "udp"):
+            if ph not in c or "idle" not in c:
+                continue
+            ip99 = c["idle"].get("ping", {}).get("p99_ms")
+            fp99 = c[ph].get("ping", {}).get("p99_ms")
+            c[ph]["p99_vs_idle"] = ratio(fp99, ip99)
+            c[ph]["tcp_vs_idle"] = ratio(c[ph].get("tcp_mbps"),
+                                         c["idle"].get("tcp_mbps"))
+        if c:
+            iso[cfg] = c
+    targets = []
+    w = iso.get("wgplanes", {})
+    for ph in ("tcp", "udp"):
+        r = w.get(ph, {}).get("p99_vs_idle")
+        targets.append({
+            "target": "wgplanes mgmt p99 under %s flood <= 1.5x idle p99" % ph,
+            "value": r,
+            "pass": None if r is None else r <= 1.5,
+        })
+        r = w.get(ph, {}).get("tcp_vs_idle")
+        targets.append({
+            "target": "wgplanes mgmt TCP under %s flood >= 0.9x idle" % ph,
+            "value": r,
+            "pass": None if r is None else r >= 0.9,
+        })
+    res["isolation"] = iso
+    res["targets"] = targets
+
+    # ---- receive flood
+    rx = {}
+    for cfg in RX_CONFIGS:
+        cpu = find(recs, scenario="rx", config=cfg, metric="cpu")
+        cn = find(recs, scenario="rx", config=cfg, metric="counters")
+        if cpu is None:
+            continue
+        e = {"cpu": cpu.get("cpu")}
+        allc = e["cpu"].get("all", {})
+        e["busy_cores"] = rnd(allc.get("busy_pct", 0) * ncpu / 100.0, 3)
+        e["softirq_cores"] = rnd(allc.get("softirq", 0) * ncpu / 100.0, 3)
+        e["system_cores"] = rnd(allc.get("system", 0) * ncpu / 100.0, 3)
+        if cn:
+            b, a = cn.get("before"), cn.get("after")
+            dt = delta(b, a, ["time"])
+            e["window_s"] = rnd(dt)
+            if dt:
+                # one CPU's jiffies at USER_HZ 100 over the window: a check
+                # that the guest's time accounting saw the whole window
+                e["accounted_pct"] = rnd(100.0 * allc.get("jiffies", 0) /
+                                         ncpu / (dt * 100.0), 1)
+
+            def mbps(path):
+                v = delta(b, a, path)
+                return None if v is None or not dt else rnd(v * 8 / dt / 1e6)
+            e["offered_mbps"] = mbps(["sender_tx", "bytes"])
+            e["plane_rx_mbps"] = mbps(["rx", "bytes"])
+            if cfg != "sender":
+                e["delivered_mbps"] = mbps(["delivered", "bytes"])
+                sent = delta(b, a, ["sender_tx", "packets"])
+                got = delta(b, a, ["delivered", "packets"])
+                if sent:
+                    e["lost_pct"] = rnd(100.0 * (sent - (got or 0)) / sent)
+            e["sender_packets"] = delta(b, a, ["sender_tx", "packets"])
+            e["delivered_packets"] = delta(b, a, ["delivered", "packets"])
+            e["rx_packets"] = delta(b, a, ["rx", "packets"])
+            e["rx_dropped"] = delta(b, a, ["rx", "dropped"])
+            e["udp_rcvbuf_errors"] = delta(b, a, ["udp_rcvbuf_errors"])
+            if cfg == "stock-tc":
+                e["police_dropped"] = delta(b, a, ["police_dropped"])
+            if cfg == "wgplanes":
+                e["drop_rx_rate"] = delta(b, a, ["plane_counters",
+                                                 "drop_rx_rate"])
+        rx[cfg] = e
+    base = rx.get("sender", {}).get("busy_cores")
+    for cfg, e in rx.items():
+        if cfg != "sender" and base is not None and e.get("busy_cores") is not None:
+            e["receive_cost_cores"] = rnd(e["busy_cores"] - base, 3)
+    res["rx_flood"] = rx
+    res["wgplanes_show"] = {
+        "before": find(recs, scenario="iso", config="wgplanes",
+                       what="wgplanes-show-before"),
+        "after": find(recs, scenario="iso", config="wgplanes",
+                      what="wgplanes-show-after"),
+    }
+    return res
+
+
+def fmt(v, spec="%.1f", none="-"):
+    return none if v is None else spec % v
+
+
+def table(res):
+    out = []
+    p = res["params"]
+    m = res["meta"]
+    out.append("wgplanes bench — kernel %s, %s, commit %s" %
+               (p.get("kernel", m.get("kver")), m.get("date"),
+                m.get("git_commit")))
+    out.append("%s s per measurement, backend guard/tc rate %s burst %s, "
+               "receive flood %s, UDP target %s, ping every %s s" %
+               (p.get("seconds"), p.get("rate"), p.get("burst"),
+                p.get("rx_offer"), p.get("udp_target"),
+                p.get("ping_interval")))
+    la = str(m.get("host_loadavg_start", "")).split()
+    if la and m.get("host_nproc") and float(la[0]) > float(m["host_nproc"]):
+        out.append("WARNING: host load average %s at the start on %s host "
+                   "CPUs (other VMs?): expect slow, noisy numbers" %
+                   (la[0], m["host_nproc"]))
+    out.append("")
+    if res["throughput"]:
+        out.append("a. single-plane throughput (Mbit/s received; UDP: loss %)")
+        out.append("%-30s %9s %9s %9s %10s %10s" %
+                   ("test", "veth", "stock", "wgplanes", "wgp/stock",
+                    "stock/veth"))
+        for t in TPUT_TESTS:
+            r = res["throughput"].get(t)
+            if not r:
+                continue
+            cells = []
+            for i in TPUT_IMPLS:
+                d = r.get(i, {})
+                s = fmt(d.get("received_mbps"), "%.0f",
+                        "err" if d.get("error") else "-")
+                if t == "udp" and d.get("lost_pct") is not None:
+                    s += "/%.0f%%" % d["lost_pct"]
+                cells.append(s)
+            out.append("%-30s %9s %9s %9s %10s %10s" %
+                       (TEST_TITLES[t], cells[0], cells[1], cells[2],
+                        fmt(r.get("ratio_wgplanes_stock"), "%.2f"),
+                        fmt(r.get("ratio_stock_veth"), "%.2f")))
+        out.append("")
+    if res["isolation"]:
+        out.append("b. isolation: mgmt while backend is flooded "
+                   "(ping ms; TCP Mbit/s; flood Mbit/s to/from hub)")
+        out.append("%-9s %-5s %7s %7s %7s %6s %7s %8s %7s %13s" %
+                   ("config", "flood", "p50", "p99", "max", "loss%",
+                    "p99/idl", "mgmt TCP", "TCP/idl", "backend"))
+        for cfg in ISO_CONFIGS:
+            c = res["isolation"].get(cfg)
+            if not c:
+                continue
+            if c.get("error"):
+                out.append("%-9s %s" % (cfg, c["error"]))
+            for ph in ISO_PHASES:
+                e = c.get(ph)
+                if not e:
+                    continue
+                pg = e.get("ping", {})
+                fl = e.get("flood") or {}
+                fls = "-" if not fl else "%s/%s" % (
+                    fmt(fl.get("to_hub_mbps"), "%.0f"),
+                    fmt(fl.get("from_hub_mbps"), "%.0f"))
+                out.append("%-9s %-5s %7s %7s %7s %6s %7s %8s %7s %13s" % (
+                    cfg, ph, fmt(pg.get("p50_ms"), "%.2f"),
+                    fmt(pg.get("p99_ms"), "%.2f"),
+                    fmt(pg.get("max_ms"), "%.1f"),
+                    fmt(pg.get("loss_pct"), "%.1f"),
+                    fmt(e.get("p99_vs_idle"), "%.2fx"),
+                    fmt(e.get("tcp_mbps"), "%.0f"),
+                    fmt(e.get("tcp_vs_idle"), "%.2f"), fls))
+        out.append("targets (reported, not enforced):")
+        for t in res["targets"]:
+            st = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]
+            out.append("  %-4s %s (measured %s)" %
+                       (st, t["target"], fmt(t["value"], "%.2f")))
+        out.append("")
+    if res["rx_flood"]:
+        out.append("c. receive-side flood into the hub's backend tunnel "
+                   "(offered %s; CPU in cores of %s)" %
+                   (p.get("rx_offer"), p.get("cpus")))
+        out.append("%-9s %6s %6s %6s %6s %8s %8s %9s %6s %s" %
+                   ("config", "busy", "cpu0", "cpu1", "sirq", "rx cost",
+                    "offered", "delivered", "loss%", "drops"))
+        for cfg in RX_CONFIGS:
+            e = res["rx_flood"].get(cfg)
+            if not e:
+                continue
+            cpu = e.get("cpu", {})
+            drops = []
+            if e.get("police_dropped") is not None:
+                drops.append("tc police %d" % e["police_dropped"])
+            if e.get("drop_rx_rate") is not None:
+                drops.append("drop_rx_rate %d" % e["drop_rx_rate"])
+            if e.get("rx_dropped"):
+                drops.append("rx_dropped %d" % e["rx_dropped"])
+            if e.get("udp_rcvbuf_errors"):
+                drops.append("rcvbuf %d" % e["udp_rcvbuf_errors"])
+            out.append("%-9s %6s %6s %6s %6s %8s %8s %9s %6s %s" % (
+                cfg, fmt(e.get("busy_cores"), "%.2f"),
+                fmt(cpu.get("cpu0", {}).get("busy_pct"), "%.0f%%"),
+                fmt(cpu.get("cpu1", {}).get("busy_pct"), "%.0f%%"),
+                fmt(e.get("softirq_cores"), "%.2f"),
+                fmt(e.get("receive_cost_cores"), "%.2f"),
+                fmt(e.get("offered_mbps"), "%.1f"),
+                fmt(e.get("delivered_mbps"), "%.1f",
+                    "(cut)" if cfg == "sender" else "-"),
+                fmt(e.get("lost_pct"), "%.0f"),
+                ", ".join(drops) or "-"))
+        out.append("  busy/sirq/rx cost in CPUs; offered = sender's tunnel "
+                   "tx, delivered = reaching the hub's input hook (Mbit/s)")
+        out.append("  sender = the same flood dropped by nft before "
+                   "WireGuard in the hub; rx cost = busy - busy(sender)")
+    return "\n".join(out)
+
+
+def plot(res, png, kver):
+    iso = res["isolation"]
+    if not iso:
+        return False
+    tmp = tempfile.mkdtemp(prefix="wgp-bench-plot.")
+    panels = []
+    for cfg in ISO_CONFIGS:
+        c = iso.get(cfg)
+        if not c:
+            continue
+        curves = []
+        for ph in ISO_PHASES:
+            s = sorted(c.get(ph, {}).get("ping", {}).get("samples_ms") or [])
+            if not s:
+                continue
+            fn = os.path.join(tmp, "%s-%s.dat" % (cfg, ph))
+            with open(fn, "w") as f:
+                n = len(s)
+                for i, v in enumerate(s):
+                    f.write("%g %g\n" % (max(v, 0.001), 100.0 * (i + 1) / n))
+            curves.append((ph, fn, c[ph]["ping"].get("p99_ms")))
+        if curves:
+            panels.append((cfg, curves))
+    if not panels:
+        return False
+    titles = {"stock": "stock WireGuard, 2 interfaces",
+              "stock-tc": "stock WireGuard + tc on backend",
+              "wgplanes": "wgplanes (backend cpus 1 + rate; mgmt high)"}
+    names = {"idle": "idle", "tcp": "backend TCP flood",
+             "udp": "backend UDP flood"}
+    colors = {"idle": "#1b9e77", "tcp": "#d95f02", "udp": "#7570b3"}
+    gp = []
+    gp.append('set terminal pngcairo size %d,520 font "sans,10"' %
+              (480 * len(panels)))
+    gp.append('set output "%s"' % png)
+    gp.append('set multiplot layout 1,%d title "mgmt ping RTT while the '
+              'backend plane is flooded — %s, %s s per run"' %
+              (len(panels), kver, res["params"].get("seconds")))
+    gp.append("set logscale x")
+    gp.append('set xlabel "RTT (ms, log)"')
+    gp.append('set ylabel "% of replies ≤ RTT"')
+    gp.append("set yrange [0:100]")
+    gp.append("set grid")
+    gp.append("set key top left")
+    for cfg, curves in panels:
+        gp.append('set title "%s"' % titles.get(cfg, cfg))
+        parts = []
+        for ph, fn, p99 in curves:
+            parts.append('"%s" using 1:2 with lines lw 2 lc rgb "%s" '
+                         'title "%s (p99 %s ms)"' %
+                         (fn, colors[ph], names[ph], fmt(p99, "%.2f")))
+        gp.append("plot " + ", \\\n     ".join(parts))
+    gp.append("unset multiplot")
+    script = os.path.join(tmp, "plot.gp")
+    with open(script, "w") as f:
+        f.write("\n".join(gp) + "\n")
+    try:
+        subprocess.run(["gnuplot", script], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("report: gnuplot failed: %s" % e, file=sys.stderr)
+        return False
+    finally:
+        for fn in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, fn))
+        os.rmdir(tmp)
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", required=True)
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--png")
+    ap.add_argument("--table")
+    ap.add_argument("--meta", action="append", default=[])
+    a = ap.parse_args()
+    meta = {}
+    for kv in a.meta:
+        k, _, v = kv.partition("=")
+        try:
+            meta[k] = json.loads(v)
+        except ValueError:
+            meta[k] = v
+    res = build(load(a.records), meta)
+    text = table(res)
+    print(text)
+    if a.table:
+        with open(a.table, "w") as f:
+            f.write(text + "\n")
+    if a.png and plot(res, a.png, meta.get("kver", "")):
+        res["meta"]["plot"] = a.png
+    with open(a.json, "w") as f:
+        json.dump(res, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

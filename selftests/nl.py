@@ -95,7 +95,7 @@ COUNTERS = [
     'drop-no-keypair', 'drop-key-expired', 'drop-decrypt', 'drop-replay',
     'drop-allowedips', 'drop-no-peer', 'drop-no-endpoint', 'drop-txq-full',
     'drop-encq-full', 'drop-decq-full', 'drop-hsq-full', 'drop-rx-rate',
-    'tx-throttled', 'drop-nomem',
+    'tx-throttled', 'drop-nomem', 'drop-handshake-timeout', 'drop-tx-error',
 ]
 
 # attribute spaces: name -> (type, kind)

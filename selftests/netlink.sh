@@ -246,6 +246,14 @@ expect "preshared key cleared" "peers['$PA']['preshared-key'] == '$ZERO'"
 check "REPLACE_PEERS" nl set "$P" \
 	"{\"flags\": [\"replace-peers\"], \"peers\": [{\"public-key\": \"$PB\"}]}"
 expect "REPLACE_PEERS left only the new peer" "list(peers) == ['$PB']"
+# removals in a request take effect at once, their peers are stopped at
+# its end: a key removed and given again in the same request is a new peer
+check "two peers with allowed IPs" nl set "$P" \
+	"{\"peers\": [{\"public-key\": \"$PB\", \"allowedips\": [\"10.78.5.0/24\"], \"persistent-keepalive-interval\": 9}, {\"public-key\": \"$PA\", \"allowedips\": [\"10.78.6.0/24\"]}]}"
+check "one request: remove B, give B again, remove A" nl set "$P" \
+	"{\"peers\": [{\"public-key\": \"$PB\", \"flags\": [\"remove-me\"]}, {\"public-key\": \"$PB\", \"allowedips\": [\"10.78.7.0/24\"]}, {\"public-key\": \"$PA\", \"flags\": [\"remove-me\"]}]}"
+expect "B is a new peer with only its new IPs, A is gone" \
+	"list(peers) == ['$PB'] and peers['$PB']['allowedips'] == ['10.78.7.0/24'] and peers['$PB'].get('persistent-keepalive-interval', 0) == 0"
 PRIV2=$(wg genkey)
 PUB2=$(wg pubkey <<< "$PRIV2")
 check "add a peer with a future own key" nl set "$P" \

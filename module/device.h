@@ -82,15 +82,15 @@ struct wgp_fleet {
 	struct wgp_plane __rcu *planes[WGPLANES_MAX_PLANES];
 };
 
+/*
+ * Counting happens in process context and in softirqs on the same CPU: a
+ * this_cpu operation is one instruction on 64-bit machines, so neither
+ * loses the other's update (syncp only serves 32-bit readers).
+ */
 static inline void wgp_count_add(struct wgp_plane *plane,
 				 enum wgplanes_counter id, u64 n)
 {
-	struct wgp_counters *c = get_cpu_ptr(plane->counters);
-
-	u64_stats_update_begin(&c->syncp);
-	c->val[id] += n;
-	u64_stats_update_end(&c->syncp);
-	put_cpu_ptr(plane->counters);
+	this_cpu_add(plane->counters->val[id], n);
 }
 
 static inline void wgp_count(struct wgp_plane *plane, enum wgplanes_counter id)

@@ -384,7 +384,10 @@ scenario_iso() {
 # socket), UDP receive-buffer errors in the hub, the sender's tunnel
 # transmit bytes (what it offered), tc police drops, plane counters.
 counters() {
-	local rx police=null planes=null deliv mon rcvbuf
+	local rx police=null planes=null deliv mon rcvbuf t
+	# the time first: the reads below are made in the same order at both
+	# ends of the window, so start-to-start is the window they cover
+	t=$(now)
 	rx=$(ip -n "$HUB" -s -j link show dev "$BK_DEV" |
 		jq -c '.[0].stats64.rx')
 	mon=$(ip -n "$MON" -s -j link show dev wg0 | jq -c '.[0].stats64.tx')
@@ -403,7 +406,7 @@ counters() {
 			jq -c '.planes[0].counters')
 	fi
 	printf '{"time":%s,"rx":%s,"sender_tx":%s,"delivered":%s,' \
-		"$(now)" "${rx:-null}" "${mon:-null}" "${deliv:-null}"
+		"$t" "${rx:-null}" "${mon:-null}" "${deliv:-null}"
 	printf '"udp_rcvbuf_errors":%s,"police_dropped":%s,"plane_counters":%s}' \
 		"${rcvbuf:-null}" "${police:-null}" "${planes:-null}"
 }

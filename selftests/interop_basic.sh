@@ -180,6 +180,23 @@ if [ -w "$AGE" ]; then
 	check "plane initiated a new handshake" wait_until 5 \
 		sh -c "[ \$(ip netns exec $P $WGPLANES show $PL --json | python3 -c 'import json,sys,re; print(re.search(r\"\\\"handshake_init_tx\\\":([0-9]+)\", sys.stdin.read()).group(1))') -gt $before ]"
 	check "ping after the rekey" ping_ok p ping 192.168.77.2
+
+	log "key expiry: keys older than REJECT_AFTER_TIME are not used"
+	sleep 1
+	before=$(counter handshake_init_tx)
+	expired=$(counter drop_key_expired)
+	echo 200 > "$AGE"
+	# stock's keys are fresh by its own clock: its data is refused
+	s ping -c 1 -W 1 192.168.77.1 >/dev/null 2>&1 || true
+	counter_gt() { [ "$(counter "$1")" -gt "$2" ]; }
+	check "data under expired keys is dropped and counted" \
+		wait_until 5 counter_gt drop_key_expired "$expired"
+	check "the plane sends only after a new handshake" \
+		wait_until 10 ping_ok p ping 192.168.77.2
+	check "a new handshake replaced the expired keys" \
+		test "$(counter handshake_init_tx)" -gt "$before"
+	check "stock -> plane ping with the new keys" \
+		wait_until 10 ping_ok s ping 192.168.77.1
 else
 	fail "no debugfs file $AGE"
 fi
@@ -227,6 +244,24 @@ if command -v iperf3 >/dev/null; then
 	out=$(p timeout 30 iperf3 -c 192.168.77.2 -t 3 -R -f m 2>&1) || true
 	check_output "iperf3 stock -> plane completes" 'receiver' echo "$out"
 	log "stock -> plane: $(echo "$out" | awk '/receiver/ {print $7, $8}')"
+
+	log "UDP with iperf3, both directions"
+	# udp_received OUTPUT: the receiver got datagrams ("lost/total")
+	udp_received() {
+		echo "$1" | awk '/receiver/ { if (match($0, /[0-9]+\/[0-9]+ /)) {
+			split(substr($0, RSTART, RLENGTH), a, "/");
+			ok = (a[2] + 0 > a[1] + 0) } } END { exit !ok }'
+	}
+	for dir in "" -R; do
+		s iperf3 -s -D -1 --logfile /dev/null -B 192.168.77.2
+		sleep 0.5
+		out=$(p timeout 30 iperf3 -c 192.168.77.2 -u -b 20M -t 3 $dir \
+			-f m 2>&1) || true
+		what="plane -> stock"
+		[ -z "$dir" ] || what="stock -> plane"
+		check "iperf3 UDP $what: datagrams received" udp_received "$out"
+		log "UDP $what: $(echo "$out" | awk '/receiver/ {print $7, $8, $11, $12}')"
+	done
 
 	# the same measurement between two stock devices, for comparison
 	ip -n "$P" link add wgs type wireguard

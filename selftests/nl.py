@@ -125,6 +125,9 @@ SPACES = {
         'burst': (4, 'u32'), 'txq-len': (5, 'u32'), 'encq-len': (6, 'u32'),
         'decq-len': (7, 'u32'), 'hsq-len': (8, 'u32'),
         'effective-cpus': (9, 'str'), 'pad': (10, 'bin'),
+        'cpus-fallback': (11, 'flag'), 'encq-used': (12, 'u32'),
+        'decq-used': (13, 'u32'), 'hsq-used': (14, 'u32'),
+        'tx-stopped': (15, 'flag'),
     },
     'fleet': {
         'ifindex': (1, 'u32'), 'ifname': (2, 'str'),
@@ -331,6 +334,8 @@ def unpack_sockaddr(b):
 
 
 def decode_value(kind, b):
+    if kind == 'flag':
+        return True
     if kind == 'u8':
         return b[0]
     if kind == 'u16':

@@ -314,11 +314,16 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 	/*
 	 * Bound (per-CPU): work runs exactly where queue_work_on() says. Both
 	 * exist all the time, so that a priority change is a pointer choice.
+	 * CPU-intensive: a worker that drains a flood runs for long, and must
+	 * not hold back the other work items of its CPU's pool (RCU's
+	 * expedited grace periods among them) while it does.
 	 */
-	eng->wq = alloc_workqueue("wgp-%s", 0, 0, plane->dev->name);
+	eng->wq = alloc_workqueue("wgp-%s", WQ_CPU_INTENSIVE, 0,
+				  plane->dev->name);
 	if (!eng->wq)
 		goto err_cpu_work;
-	eng->wq_high = alloc_workqueue("wgp-%s-hi", WQ_HIGHPRI, 0,
+	eng->wq_high = alloc_workqueue("wgp-%s-hi",
+				       WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0,
 				       plane->dev->name);
 	if (!eng->wq_high)
 		goto err_wq;

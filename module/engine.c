@@ -151,24 +151,12 @@ static void wgp_peer_quiesce(struct wgp_peer *peer)
 	eng->flags = 0;
 }
 
-/* From wgp_peer_remove(): peer->is_dead is set, conf_lock held. */
-void wgp_peer_engine_stop(struct wgp_peer *peer)
-{
-	/*
-	 * Either an arming site saw is_dead, or we see it activated the peer
-	 * and wait for its read-side section. Peers that never did anything
-	 * (large configurations) go without a grace period each.
-	 */
-	smp_mb();	/* is_dead before activated; pairs with peer_alive */
-	if (READ_ONCE(peer->eng.activated))
-		synchronize_net();
-	wgp_peer_quiesce(peer);
-}
-
 /*
- * wgp_peer_engine_stop() for many peers at once: peers removed from their
- * plane (is_dead set), linked through plane_list, conf_lock held. One grace
- * period covers them all.
+ * Stops peers removed from their plane (is_dead set), linked through
+ * plane_list, conf_lock held. Either an arming site saw is_dead, or we see
+ * that it activated the peer and wait for its read-side section: one grace
+ * period covers them all, and none is needed when no peer ever did
+ * anything (large configurations).
  */
 void wgp_peer_engine_stop_list(struct list_head *peers)
 {

@@ -127,7 +127,6 @@ void wgp_plane_engine_stop(struct wgp_plane *plane);
 
 /* peer: from peer.c's create, remove and release */
 int wgp_peer_engine_init(struct wgp_peer *peer);
-void wgp_peer_engine_stop(struct wgp_peer *peer);
 /* Many removed peers, linked through plane_list: one grace period. */
 void wgp_peer_engine_stop_list(struct list_head *peers);
 void wgp_peer_engine_free(struct wgp_peer *peer);

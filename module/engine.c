@@ -4,15 +4,23 @@
  * per peer (creation, removal, release), module-wide (namespace exit hook,
  * debugfs, leak accounting), and the choice of CPU for the plane's work.
  *
- * Test hook: /sys/kernel/debug/wgplanes/<ifname>/age (write-only, exists
- * while the plane is up, named after the plane's name when it went up).
- * Writing N makes every keypair, handshake and cookie timestamp of the plane
- * N seconds older, so a test can see e.g. the rekey after REKEY_AFTER_TIME
- * without waiting two minutes. Timers already armed are not moved.
+ * debugfs: each plane that is up has a directory
+ * /sys/kernel/debug/wgplanes/<ifname>@<netns>, where <ifname> is its name
+ * when it went up and <netns> the inode number of its network namespace
+ * then (what `stat -L -c %i /proc/self/ns/net` prints in that namespace):
+ * planes of the same name in different namespaces each get their own. It
+ * is created when the plane goes up and removed when it goes down; moving
+ * the plane to another namespace takes it down, so the next up names the
+ * new one.
  *
- * /sys/kernel/debug/wgplanes/<ifname>/cpu_work (read-only) lists, per CPU,
- * how many work items of the plane ran there, and how many of those at a
- * raised priority: a test of the CPU mask and of "priority high".
+ * Test hook: <dir>/age (write-only). Writing N makes every keypair,
+ * handshake and cookie timestamp of the plane N seconds older, so a test
+ * can see e.g. the rekey after REKEY_AFTER_TIME without waiting two
+ * minutes. Timers already armed are not moved.
+ *
+ * <dir>/cpu_work (read-only) lists, per CPU, how many work items of the
+ * plane ran there, and how many of those at a raised priority: a test of
+ * the CPU mask and of "priority high".
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -257,15 +265,20 @@ static int wgp_cpu_work_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(wgp_cpu_work);
 
+/* called under RTNL (ndo_open), so the name and the namespace hold still */
 static void wgp_debugfs_add(struct wgp_plane *plane)
 {
+	/* "<ifname>@<inode number>" */
+	char name[IFNAMSIZ + 1 + 10 + 1];
 	struct dentry *d;
 
 	if (IS_ERR_OR_NULL(wgp_debugfs_root))
 		return;
-	d = debugfs_create_dir(plane->dev->name, wgp_debugfs_root);
+	snprintf(name, sizeof(name), "%s@%u", plane->dev->name,
+		 dev_net(plane->dev)->ns.inum);
+	d = debugfs_create_dir(name, wgp_debugfs_root);
 	if (IS_ERR(d))
-		return;		/* e.g. the same name in another netns */
+		return;
 	debugfs_create_file("age", 0200, d, plane, &wgp_age_fops);
 	debugfs_create_file("cpu_work", 0400, d, plane, &wgp_cpu_work_fops);
 	plane->eng.debugfs = d;

@@ -4,13 +4,15 @@
 # A plane of a fleet against stock kernel WireGuard configured with wg:
 # handshakes initiated by either side, IPv4 and IPv6 inside and outside,
 # a wrong key (no handshake, counted drop), preshared key match and
-# mismatch, TCP both ways with iperf3, and the debugfs ageing hook that
-# forces a rekey.
+# mismatch, TCP both ways with iperf3, the debugfs ageing hook that
+# forces a rekey, and a debugfs directory of its own for each of two planes
+# of the same name in two namespaces.
 #
 #   ns $P: fleet0 with plane fleet0-mgmt, veth vp 10.0.0.1 fd00::1
 #   ns $S: wg0 (stock), veth vs 10.0.0.2 fd00::2
 #   inner: plane 192.168.77.1 fd77::1, stock 192.168.77.2 fd77::2
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_wg.sh"
 
 require_root
 require_module
@@ -45,24 +47,9 @@ PUB_S=$(wg pubkey < "$KEYS/s.key")
 PUB_X=$(wg pubkey < "$KEYS/x.key")
 
 # counter NAME: a counter of the plane, from the tool's JSON output
-counter() {
-	wgp show "$PL" --json | python3 -c '
-import json, sys
-def find(o, k):
-    if isinstance(o, dict):
-        if k in o and not isinstance(o[k], (dict, list)):
-            return o[k]
-        for v in o.values():
-            r = find(v, k)
-            if r is not None:
-                return r
-    elif isinstance(o, list):
-        for v in o:
-            r = find(v, k)
-            if r is not None:
-                return r
-print(find(json.load(sys.stdin), sys.argv[1]) or 0)' "$1"
-}
+counter() { plane_value "$P" "$PL" "$1"; }
+# counter_gt NAME N: the counter is above N
+counter_gt() { [ "$(counter "$1")" -gt "$2" ]; }
 
 # setup OUTER PEERKEY PSK_P PSK_S: fresh plane and stock device
 setup() {
@@ -170,15 +157,13 @@ wgp set "$PL" peer "$PUB_S" persistent-keepalive 0
 log "rekey forced by ageing the keys (debugfs)"
 setup 4 "$PUB_S"
 check "plane -> stock ping" wait_until 10 ping_ok p ping 192.168.77.2
-[ -d /sys/kernel/debug/wgplanes ] ||
-	mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
-AGE=/sys/kernel/debug/wgplanes/$PL/age
+AGE=$(plane_debugfs "$P" "$PL")/age
 if [ -w "$AGE" ]; then
 	before=$(counter handshake_init_tx)
 	echo 125 > "$AGE"
 	check "ping after ageing" ping_ok p ping 192.168.77.2
 	check "plane initiated a new handshake" wait_until 5 \
-		sh -c "[ \$(ip netns exec $P $WGPLANES show $PL --json | python3 -c 'import json,sys,re; print(re.search(r\"\\\"handshake_init_tx\\\":([0-9]+)\", sys.stdin.read()).group(1))') -gt $before ]"
+		counter_gt handshake_init_tx "$before"
 	check "ping after the rekey" ping_ok p ping 192.168.77.2
 
 	log "key expiry: keys older than REJECT_AFTER_TIME are not used"
@@ -188,7 +173,6 @@ if [ -w "$AGE" ]; then
 	echo 200 > "$AGE"
 	# stock's keys are fresh by its own clock: its data is refused
 	s ping -c 1 -W 1 192.168.77.1 >/dev/null 2>&1 || true
-	counter_gt() { [ "$(counter "$1")" -gt "$2" ]; }
 	check "data under expired keys is dropped and counted" \
 		wait_until 5 counter_gt drop_key_expired "$expired"
 	check "the plane sends only after a new handshake" \
@@ -200,6 +184,32 @@ if [ -w "$AGE" ]; then
 else
 	fail "no debugfs file $AGE"
 fi
+
+log "debugfs: a plane of the same name in another namespace has its own"
+new_ns Q
+ip -n "$Q" link add fleet0 type wgplanes
+ip -n "$Q" link set "$PL" up
+DBG_P=$(plane_debugfs "$P" "$PL")
+DBG_Q=$(plane_debugfs "$Q" "$PL")
+log "$DBG_P and $DBG_Q"
+check "cpu_work of the plane in $P" test -r "$DBG_P/cpu_work"
+check "cpu_work of the plane in $Q" test -r "$DBG_Q/cpu_work"
+# work_runs DIR: work items run by the plane of debugfs directory DIR
+work_runs() {
+	[ -r "$1/cpu_work" ] &&
+		awk '{ n += $2 } END { print n + 0 }' "$1/cpu_work"
+}
+runs_p=$(work_runs "$DBG_P") || true
+runs_q=$(work_runs "$DBG_Q") || true
+check "traffic over the plane in $P" ping_ok p ping 192.168.77.2
+check "its cpu_work counted the work" \
+	test "$(work_runs "$DBG_P")" -gt "$runs_p"
+check "the idle plane's cpu_work did not move" \
+	test "$(work_runs "$DBG_Q")" -eq "$runs_q"
+ip -n "$Q" link set "$PL" down
+check "down removes the directory" test ! -e "$DBG_Q"
+check "the other plane keeps its own" test -r "$DBG_P/cpu_work"
+ip -n "$Q" link del fleet0
 
 log "under load: cookie reply to stock WireGuard, then its mac2 is accepted"
 setup 4 "$PUB_S"
@@ -299,6 +309,8 @@ ip netns exec "$C" "$WGPLANES" set fleet1-mgmt private-key "$KEYS/p.key" \
 ip -n "$C" link set fleet1-mgmt up
 check_output "the plane's socket is in the birth namespace" ':51899' \
 	ip netns exec "$B" ss -Huln
+check "its debugfs directory names the namespace it is in" \
+	test -d "$(plane_debugfs "$C" fleet1-mgmt)"
 ip netns del "$B"
 sleep 1
 check "the plane is still there" ip -n "$C" link show fleet1-mgmt

@@ -54,11 +54,7 @@ for r in $ROLES; do
 done
 
 # counter ROLE NAME: a counter of plane FLEET-ROLE
-counter() {
-	dut_wg "$d" show "$FLEET-$1" --json | python3 -c '
-import json, sys
-print(json.load(sys.stdin)["planes"][0]["counters"][sys.argv[1]])' "$2"
-}
+counter() { plane_value "$d" "$FLEET-$1" "$2"; }
 counter_positive() { [ "$(counter "$1" "$2")" -gt 0 ]; }
 counter_zero() {
 	local v

@@ -129,15 +129,10 @@ check "DUT's endpoint is now 192.168.1.4:40000" \
 check "DUT pings the stock peer" pings "$d" 10.77.0.2
 
 # Drops the user can see, with their reason (counters of wgplanes only).
-# counter NS PLANE NAME
-counter() {
-	dut_wg "$1" show "$2" --json | python3 -c '
-import json, sys
-print(json.load(sys.stdin)["planes"][0]["counters"][sys.argv[1]])' "$3"
-}
+# counter_is NS PLANE NAME VALUE (plane_value: lib_wg.sh)
 counter_is() {
 	local v
-	v=$(counter "$1" "$2" "$3") || return 1
+	v=$(plane_value "$1" "$2" "$3") || return 1
 	echo "$2 $3: $v"
 	[ "$v" -eq "$4" ]
 }
@@ -157,11 +152,11 @@ if [ "$DUT" = wgplanes ]; then
 	log "the outer send fails: counted as a send error, not as no endpoint"
 	check "DUT: the route to the stock peer goes away" \
 		ip -n "$d" addr del 192.168.1.1/24 dev eth0
-	noep=$(counter "$d" "$P" drop_no_endpoint)
+	noep=$(plane_value "$d" "$P" drop_no_endpoint)
 	check_fail "DUT cannot reach the stock peer" \
 		ip netns exec "$d" ping -c 2 -i 0.2 -W 1 10.77.0.2
 	check_output "$P counted the failed sends as drop_tx_error" '^[1-9]' \
-		counter "$d" "$P" drop_tx_error
+		plane_value "$d" "$P" drop_tx_error
 	check "$P: not as drop_no_endpoint" counter_is "$d" "$P" \
 		drop_no_endpoint "$noep"
 	check "DUT: the route comes back" \

@@ -181,3 +181,44 @@ tcp_greets() {
 re_escape() {
 	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'
 }
+
+# plane_value NS PLANE KEY: a value of plane PLANE in namespace NS from
+# `wgplanes show PLANE --json`: a counter, a policy field or another field
+# of the plane (the first scalar named KEY, depth first: the plane's own
+# fields, its policy, its counters, its first peer). true and false print
+# as 1 and 0, null as nothing. Fails when the plane has no such key.
+# Planes only: stock devices have no JSON.
+plane_value() {
+	ip netns exec "$1" "$WGPLANES" show "$2" --json | python3 -c '
+import json, sys
+
+def find(o, k):
+    if isinstance(o, dict):
+        if k in o and not isinstance(o[k], (dict, list)):
+            return True, o[k]
+        o = o.values()
+    elif not isinstance(o, list):
+        return False, None
+    for v in o:
+        found, r = find(v, k)
+        if found:
+            return True, r
+    return False, None
+
+found, v = find(json.load(sys.stdin)["planes"], sys.argv[1])
+if not found:
+    sys.exit("plane_value: no %s in the JSON of the plane" % sys.argv[1])
+print(int(v) if isinstance(v, bool) else ("" if v is None else v))' "$3"
+}
+
+# plane_debugfs NS PLANE: the debugfs directory of plane PLANE in namespace
+# NS, /sys/kernel/debug/wgplanes/PLANE@INODE with the inode number of the
+# namespace (module/engine.c); it exists while the plane is up. Mounts
+# debugfs when it is not.
+plane_debugfs() {
+	local inum
+	[ -d /sys/kernel/debug/wgplanes ] ||
+		mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+	inum=$(ip netns exec "$1" stat -L -c %i /proc/self/ns/net) || return 1
+	echo "/sys/kernel/debug/wgplanes/$2@$inum"
+}

@@ -50,8 +50,8 @@ static void wgp_bucket_refill(const struct wgp_guard *g, struct wgp_bucket *b,
 
 /*
  * Under tx.lock, the debt paid or the guard changed: the waiting peers'
- * transmit work runs again (unless the plane goes down), and a stopped
- * device queue restarts.
+ * transmit work runs again (unless the plane goes down). The device queue
+ * is the transmit work's to restart, once it has room.
  */
 static void wgp_guard_release(struct wgp_plane *plane, bool up)
 {
@@ -64,8 +64,15 @@ static void wgp_guard_release(struct wgp_plane *plane, bool up)
 			wgp_peer_queue_work(peer, &peer->eng.tx_work);
 		wgp_peer_put(peer);
 	}
+}
+
+/* Under tx.lock: restarts the device queue if the guard stopped it. */
+static void wgp_guard_unstop(struct wgp_plane *plane, bool up)
+{
+	struct wgp_guard *g = &plane->guard;
+
 	if (g->stopped) {
-		g->stopped = false;
+		WRITE_ONCE(g->stopped, false);
 		if (up)
 			netif_wake_queue(plane->dev);
 	}
@@ -106,6 +113,7 @@ void wgp_guard_stop(struct wgp_plane *plane)
 	hrtimer_cancel(&g->wake);
 	spin_lock_bh(&g->tx.lock);
 	wgp_guard_release(plane, false);
+	wgp_guard_unstop(plane, false);
 	spin_unlock_bh(&g->tx.lock);
 }
 
@@ -138,6 +146,8 @@ void wgp_guard_update(struct wgp_plane *plane)
 	g->rx.tokens = depth_rx;
 	g->rx.stamp = now;
 	wgp_guard_release(plane, true);
+	/* with the new rate, a peer still full stops it again */
+	wgp_guard_unstop(plane, true);
 	spin_unlock(&g->rx.lock);
 	spin_unlock_bh(&g->tx.lock);
 	/* a timer still set finds nothing to do */
@@ -176,36 +186,40 @@ bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len)
 	return allow;
 }
 
-bool wgp_guard_tx_hold(struct wgp_plane *plane)
+bool wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit)
 {
+	struct wgp_plane *plane = peer->plane;
 	struct wgp_guard *g = &plane->guard;
-	bool hold;
 
 	if (!READ_ONCE(g->rate))
 		return false;
 	spin_lock_bh(&g->tx.lock);
-	hold = !list_empty(&g->waiting);
-	if (hold && !g->stopped) {
-		g->stopped = true;
+	if (!g->stopped) {
+		WRITE_ONCE(g->stopped, true);
 		netif_stop_queue(plane->dev);
 	}
 	spin_unlock_bh(&g->tx.lock);
-	return hold;
+	/*
+	 * The transmit work may have made room meanwhile and not seen the
+	 * stop: one of us sees the other (pairs with wgp_guard_tx_room()).
+	 */
+	smp_mb();
+	if (skb_queue_len_lockless(&peer->eng.staged) < limit / 2)
+		wgp_guard_tx_room(plane);
+	return true;
 }
 
 void wgp_guard_tx_room(struct wgp_plane *plane)
 {
 	struct wgp_guard *g = &plane->guard;
-	bool wake;
 
+	/* the room made before is seen by a stop after; see tx_hold */
+	smp_mb();
 	if (!READ_ONCE(g->stopped))
 		return;
 	spin_lock_bh(&g->tx.lock);
-	wake = g->stopped;
-	g->stopped = false;
+	wgp_guard_unstop(plane, true);
 	spin_unlock_bh(&g->tx.lock);
-	if (wake)
-		netif_wake_queue(plane->dev);
 }
 
 bool wgp_guard_tx_holding(struct wgp_plane *plane)

@@ -10,9 +10,9 @@
  * debt paid and requeues their transmit work. A staged packet still counts
  * against its socket's send buffer, so TCP (its small-queues limit) slows
  * to the rate without a packet lost, whatever the qdisc. Only a sender that
- * fills a peer's staging while the guard holds (UDP, say) gets the device
- * queue stopped, until the timer or the transmit work wakes it; then the
- * qdisc holds the rest, and drops by its own rules.
+ * fills a peer's staging (UDP, say) gets the device queue stopped, until
+ * the transmit work has drained half of it; meanwhile the qdisc holds the
+ * rest, and drops by its own rules.
  *
  * Receive polices before decryption: a data message that finds too few
  * tokens in the receive bucket is dropped (and counted) in softirq, before
@@ -66,11 +66,12 @@ u32 wgp_guard_auto_burst(u64 rate, bool rx);
  */
 bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len);
 /*
- * ndo_start_xmit, with the peer's staging full: whether the guard holds the
- * plane's transmit, in which case it stopped the device queue.
+ * ndo_start_xmit, with the peer's staging at its bound @limit: whether the
+ * guard holds the plane's transmit; then it stopped the device queue,
+ * which the transmit work restarts once the staging is half empty.
  */
-bool wgp_guard_tx_hold(struct wgp_plane *plane);
-/* The transmit work has room again: restarts a stopped device queue. */
+bool wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit);
+/* A peer's staging has room again (or was purged): restarts the queue. */
 void wgp_guard_tx_room(struct wgp_plane *plane);
 /* Whether the guard holds anything back: packets or the device queue. */
 bool wgp_guard_tx_holding(struct wgp_plane *plane);

@@ -37,6 +37,11 @@ static void wgp_icmp_unreach(struct sk_buff *skb)
 				0);
 }
 
+static bool wgp_peer_has_keypair(struct wgp_peer *peer)
+{
+	return rcu_access_pointer(peer->eng.keypairs.current_kp);
+}
+
 netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct wgp_plane *plane = netdev_priv(dev);
@@ -89,12 +94,13 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 		skb_mark_not_on_list(seg);
 		staged = skb_queue_len_lockless(&peer->eng.staged);
 		/*
-		 * Full: dropped, unless the guard holds transmit; then the
-		 * device queue stops, and what is in flight to here (up to
-		 * twice the bound) still waits.
+		 * Full: dropped, unless the guard holds transmit of a peer
+		 * with a session; then the device queue stops, and what is
+		 * on its way here (up to twice the bound) still waits.
 		 */
 		if (unlikely(staged >= limit) &&
-		    (staged >= 2 * limit || !wgp_guard_tx_hold(plane))) {
+		    (staged >= 2 * limit || !wgp_peer_has_keypair(peer) ||
+		     !wgp_guard_tx_hold(peer, limit))) {
 			wgp_count(plane, WGPLANES_CNT_DROP_TXQ_FULL);
 			kfree_skb(seg);
 			continue;
@@ -396,6 +402,8 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 		kp = NULL;
 	}
 	if (!kp) {
+		/* no hold on the device queue for a peer without a session */
+		wgp_guard_tx_room(peer->plane);
 		/* packets wait for the handshake; a keepalive asks for one */
 		if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) ||
 		    !skb_queue_empty(&eng->staged))
@@ -458,6 +466,7 @@ void wgp_staged_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
 		wgp_count(plane, reason);
 		kfree_skb(skb);
 	}
+	wgp_guard_tx_room(plane);
 }
 
 void wgp_request_keepalive(struct wgp_peer *peer)

@@ -161,8 +161,9 @@ static int wgp_plane_stop(struct net_device *dev)
 {
 	struct wgp_plane *plane = netdev_priv(dev);
 
-	wgp_guard_stop(plane);
+	/* no transmit work after it: nothing waits on the guard again */
 	wgp_plane_engine_stop(plane);
+	wgp_guard_stop(plane);
 	return 0;
 }
 

@@ -122,11 +122,18 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 	spin_lock_init(&eng->keypairs.lock);
 	wgp_cookie_init(&eng->cookie);
 	skb_queue_head_init(&eng->staged);
+	skb_queue_head_init(&eng->inflight);
+	atomic_set(&eng->enc_pending, 0);
+	/* peers start their round robin over the CPUs at different ones */
+	eng->enc_rr = (u32)peer->internal_id;
+	INIT_LIST_HEAD(&eng->guard_wait);
 	skb_queue_head_init(&eng->rx_queue);
 	INIT_WORK(&eng->tx_work, wgp_packet_tx_worker);
+	INIT_WORK(&eng->send_work, wgp_packet_send_worker);
 	INIT_WORK(&eng->rx_work, wgp_packet_rx_worker);
 	INIT_WORK(&eng->hs_work, wgp_handshake_tx_worker);
 	mutex_init(&eng->tx_lock);
+	mutex_init(&eng->send_lock);
 	mutex_init(&eng->rx_lock);
 	mutex_init(&eng->hs_lock);
 	wgp_timers_init(peer);
@@ -148,10 +155,14 @@ static void wgp_peer_quiesce(struct wgp_peer *peer)
 
 	wgp_timers_stop(peer);
 	cancel_work_sync(&eng->tx_work);
+	/* nothing new goes in flight; the encryption workers finish theirs */
+	wait_var_event(&eng->enc_pending, !atomic_read(&eng->enc_pending));
+	cancel_work_sync(&eng->send_work);
 	cancel_work_sync(&eng->rx_work);
 	cancel_work_sync(&eng->hs_work);
 	/* a work item that ran last may have armed a timer before the end */
 	wgp_timers_stop(peer);
+	wgp_inflight_purge(peer, WGPLANES_CNT_DROP_NO_KEYPAIR);
 	wgp_staged_purge(peer, WGPLANES_CNT_DROP_NO_KEYPAIR);
 	wgp_rx_queue_purge(peer);
 	wgp_keypairs_clear(peer);
@@ -292,6 +303,46 @@ static void wgp_debugfs_del(struct wgp_plane *plane)
 
 /* Planes */
 
+static void wgp_crypt_free(struct wgp_plane *plane)
+{
+	struct wgp_crypt_cpu *cc;
+	int cpu;
+
+	if (!plane->eng.enc)
+		return;
+	for_each_possible_cpu(cpu) {
+		cc = per_cpu_ptr(plane->eng.enc, cpu);
+		if (!cc->plane)
+			continue;
+		cancel_work_sync(&cc->work);
+		/* every peer was stopped: the rings are empty */
+		WARN_ON(!ptr_ring_empty_bh(&cc->ring));
+		ptr_ring_cleanup(&cc->ring, NULL);
+	}
+	free_percpu(plane->eng.enc);
+	plane->eng.enc = NULL;
+}
+
+static int wgp_crypt_alloc(struct wgp_plane *plane)
+{
+	struct wgp_crypt_cpu *cc;
+	int cpu;
+
+	plane->eng.enc = alloc_percpu(struct wgp_crypt_cpu);
+	if (!plane->eng.enc)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		cc = per_cpu_ptr(plane->eng.enc, cpu);
+		if (ptr_ring_init(&cc->ring, WGP_CRYPT_RING_LEN, GFP_KERNEL)) {
+			wgp_crypt_free(plane);
+			return -ENOMEM;
+		}
+		INIT_WORK(&cc->work, wgp_encrypt_worker);
+		cc->plane = plane;
+	}
+	return 0;
+}
+
 int wgp_plane_engine_init(struct wgp_plane *plane)
 {
 	struct wgp_plane_engine *eng = &plane->eng;
@@ -328,9 +379,13 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 				       plane->dev->name);
 	if (!eng->wq_high)
 		goto err_wq;
+	ret = wgp_crypt_alloc(plane);
+	if (ret)
+		goto err_wq_high;
+	ret = -ENOMEM;
 	eng->index = wgp_index_table_alloc();
 	if (!eng->index)
-		goto err_wq_high;
+		goto err_crypt;
 	ret = gro_cells_init(&eng->gro, plane->dev);
 	if (ret)
 		goto err_index;
@@ -343,6 +398,8 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 err_index:
 	wgp_index_table_free(eng->index);
 	eng->index = NULL;
+err_crypt:
+	wgp_crypt_free(plane);
 err_wq_high:
 	destroy_workqueue(eng->wq_high);
 	eng->wq_high = NULL;
@@ -370,6 +427,7 @@ void wgp_plane_engine_uninit(struct wgp_plane *plane)
 	cancel_work_sync(&eng->hs_work);
 	skb_queue_purge(&eng->hs_queue);
 	gro_cells_destroy(&eng->gro);
+	wgp_crypt_free(plane);
 	destroy_workqueue(eng->wq_high);
 	destroy_workqueue(eng->wq);
 	free_percpu(eng->cpu_work);

@@ -4,8 +4,16 @@
  *
  * Work placement: all crypto runs on the plane's workqueue, on a CPU chosen
  * by wgp_plane_cpu() from the plane's effective CPU mask. Each peer has one
- * transmit, one receive and one handshake work item; a work item never runs
- * on two CPUs at once, which keeps each peer's packets in order.
+ * transmit, one send, one receive and one handshake work item; a work item
+ * never runs on two CPUs at once, which keeps each peer's packets in order.
+ *
+ * Transmit is a pipeline: the peer's transmit work gives each staged packet
+ * its nonce and puts it, in that order, on the peer's in-flight list and on
+ * the encryption ring of one of the plane's CPUs (round robin over the
+ * mask). The plane's per-CPU encryption work encrypts what its ring holds,
+ * whichever peer it is for, so one peer's traffic uses all of the plane's
+ * CPUs; the peer's send work then sends the in-flight list's head while it
+ * is encrypted, so the packets leave in nonce order.
  *
  * Shutdown discipline: whatever arms a peer timer, queues a peer work item or
  * queues a packet to a peer does so inside an RCU-bh read-side section after
@@ -24,6 +32,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/net.h>
+#include <linux/ptr_ring.h>
 #include <net/dst_cache.h>
 #include <net/gro_cells.h>
 
@@ -52,14 +61,21 @@ struct wgp_peer_engine {
 
 	/* packets waiting for a keypair and their encryption, bounded */
 	struct sk_buff_head staged;
+	/* nonce order: being encrypted, or encrypted and not yet sent */
+	struct sk_buff_head inflight;
+	/* of the in-flight packets, those on an encryption ring */
+	atomic_t enc_pending;
+	u32 enc_rr;			/* the next encryption CPU; tx_lock */
+	/* on the plane's guard's list of peers waiting for tokens */
+	struct list_head guard_wait;
 	/* received data messages waiting for decryption */
 	struct sk_buff_head rx_queue;
-	struct work_struct tx_work, rx_work, hs_work;
+	struct work_struct tx_work, send_work, rx_work, hs_work;
 	/*
 	 * Each work item runs alone: a workqueue guarantees that only within
 	 * one workqueue, and a priority change moves items to the other one.
 	 */
-	struct mutex tx_lock, rx_lock, hs_lock;
+	struct mutex tx_lock, send_lock, rx_lock, hs_lock;
 
 	struct timer_list t_retransmit, t_keepalive, t_new_handshake;
 	struct timer_list t_zero_keys, t_persistent;
@@ -85,6 +101,15 @@ struct wgp_cpu_work {
 	unsigned long runs_high;	/* of which at a raised priority */
 };
 
+/* One CPU's share of a plane's encryption, for any of its peers. */
+struct wgp_crypt_cpu {
+	struct ptr_ring ring;		/* in-flight packets to encrypt */
+	struct work_struct work;
+	struct wgp_plane *plane;
+};
+
+#define WGP_CRYPT_RING_LEN	512
+
 struct wgp_plane_engine {
 	/* sockets: written under sock_lock, read under RCU-bh */
 	struct mutex sock_lock;
@@ -96,6 +121,7 @@ struct wgp_plane_engine {
 	struct workqueue_struct *wq, *wq_high;
 	/* work items run, per CPU: shows where the plane's work went */
 	struct wgp_cpu_work __percpu *cpu_work;
+	struct wgp_crypt_cpu __percpu *enc;
 	struct wgp_index_table *index;
 	struct wgp_cookie_checker cookie;
 	struct wgp_ratelimiter ratelimiter;
@@ -107,7 +133,7 @@ struct wgp_plane_engine {
 	struct mutex hs_lock;		/* hs_work runs alone */
 	unsigned long under_load_until;	/* jiffies */
 
-	atomic_t encq_count;		/* staged on all peers of the plane */
+	atomic_t encq_count;		/* staged or in flight, all peers */
 	atomic_t decq_count;
 	struct gro_cells gro;
 	struct dentry *debugfs;

@@ -7,15 +7,20 @@
 #include <linux/ktime.h>
 
 #include "device.h"
+#include "peer.h"
 #include "guard.h"
 
 /* Costs are kept per MiB, so that very high rates keep their precision. */
 #define WGP_COST_SHIFT	20
 
-/* An automatic burst: 10 ms at the rate, but never under 64 KiB. */
-u32 wgp_guard_auto_burst(u64 rate)
+/*
+ * An automatic burst: 10 ms at the rate for transmit, which shapes and can
+ * be smooth; 50 ms for receive, which polices packets that a busy or
+ * virtualised sender delivers in clumps. Never under 64 KiB.
+ */
+u32 wgp_guard_auto_burst(u64 rate, bool rx)
 {
-	u64 burst = div_u64(rate, 8 * 100);
+	u64 burst = div_u64(rate, rx ? 8 * 20 : 8 * 100);
 
 	return clamp_t(u64, burst, 64 * 1024, WGPLANES_BURST_MAX);
 }
@@ -25,6 +30,11 @@ static s64 wgp_guard_cost(const struct wgp_guard *g, unsigned int len)
 	return (s64)(((u64)len * g->ns_per_mbyte) >> WGP_COST_SHIFT);
 }
 
+static s64 wgp_guard_depth(u64 per_mbyte, u32 burst)
+{
+	return (s64)(((u64)burst * per_mbyte) >> WGP_COST_SHIFT);
+}
+
 /* Under b->lock. */
 static void wgp_bucket_refill(const struct wgp_guard *g, struct wgp_bucket *b,
 			      u64 now)
@@ -32,10 +42,40 @@ static void wgp_bucket_refill(const struct wgp_guard *g, struct wgp_bucket *b,
 	u64 elapsed = now - b->stamp;
 
 	b->stamp = now;
-	if (elapsed >= (u64)(g->depth - b->tokens))
-		b->tokens = g->depth;
+	if (elapsed >= (u64)(b->depth - b->tokens))
+		b->tokens = b->depth;
 	else
 		b->tokens += elapsed;
+}
+
+/*
+ * Under tx.lock, the debt paid or the guard changed: the waiting peers'
+ * transmit work runs again (unless the plane goes down). The device queue
+ * is the transmit work's to restart, once it has room.
+ */
+static void wgp_guard_release(struct wgp_plane *plane, bool up)
+{
+	struct wgp_guard *g = &plane->guard;
+	struct wgp_peer *peer, *tmp;
+
+	list_for_each_entry_safe(peer, tmp, &g->waiting, eng.guard_wait) {
+		list_del_init(&peer->eng.guard_wait);
+		if (up)
+			wgp_peer_queue_work(peer, &peer->eng.tx_work);
+		wgp_peer_put(peer);
+	}
+}
+
+/* Under tx.lock: restarts the device queue if the guard stopped it. */
+static void wgp_guard_unstop(struct wgp_plane *plane, bool up)
+{
+	struct wgp_guard *g = &plane->guard;
+
+	if (g->stopped) {
+		WRITE_ONCE(g->stopped, false);
+		if (up)
+			netif_wake_queue(plane->dev);
+	}
 }
 
 static enum hrtimer_restart wgp_guard_wake(struct hrtimer *timer)
@@ -43,22 +83,16 @@ static enum hrtimer_restart wgp_guard_wake(struct hrtimer *timer)
 	struct wgp_guard *g = container_of(timer, struct wgp_guard, wake);
 	struct wgp_plane *plane = container_of(g, struct wgp_plane, guard);
 	enum hrtimer_restart ret = HRTIMER_NORESTART;
-	bool wake = false;
 
 	spin_lock(&g->tx.lock);
-	if (g->stopped) {
-		wgp_bucket_refill(g, &g->tx, ktime_get_ns());
-		if (g->rate && g->tx.tokens < 0) {
-			hrtimer_forward_now(timer, ns_to_ktime(-g->tx.tokens));
-			ret = HRTIMER_RESTART;
-		} else {
-			g->stopped = false;
-			wake = true;
-		}
+	wgp_bucket_refill(g, &g->tx, ktime_get_ns());
+	if (g->rate && g->tx.tokens < 0) {
+		hrtimer_forward_now(timer, ns_to_ktime(-g->tx.tokens));
+		ret = HRTIMER_RESTART;
+	} else {
+		wgp_guard_release(plane, true);
 	}
 	spin_unlock(&g->tx.lock);
-	if (wake)
-		netif_wake_queue(plane->dev);
 	return ret;
 }
 
@@ -67,6 +101,7 @@ void wgp_guard_init(struct wgp_guard *g)
 	memset(g, 0, sizeof(*g));
 	spin_lock_init(&g->tx.lock);
 	spin_lock_init(&g->rx.lock);
+	INIT_LIST_HEAD(&g->waiting);
 	hrtimer_init(&g->wake, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	g->wake.function = wgp_guard_wake;
 }
@@ -77,7 +112,8 @@ void wgp_guard_stop(struct wgp_plane *plane)
 
 	hrtimer_cancel(&g->wake);
 	spin_lock_bh(&g->tx.lock);
-	g->stopped = false;
+	wgp_guard_release(plane, false);
+	wgp_guard_unstop(plane, false);
 	spin_unlock_bh(&g->tx.lock);
 }
 
@@ -87,60 +123,110 @@ void wgp_guard_update(struct wgp_plane *plane)
 	u64 rate = READ_ONCE(plane->policy.rate);
 	u32 burst = READ_ONCE(plane->policy.burst);
 	u64 now = ktime_get_ns();
+	s64 depth_tx = 0, depth_rx = 0;
 	u64 per_mbyte = 0;
-	s64 depth = 0;
-	bool wake;
 
 	if (rate) {
 		per_mbyte = div64_u64((u64)8 * NSEC_PER_SEC << WGP_COST_SHIFT,
 				      rate);
-		if (!burst)
-			burst = wgp_guard_auto_burst(rate);
-		depth = (s64)(((u64)burst * per_mbyte) >> WGP_COST_SHIFT);
+		depth_tx = wgp_guard_depth(per_mbyte, burst ?:
+					   wgp_guard_auto_burst(rate, false));
+		depth_rx = wgp_guard_depth(per_mbyte, burst ?:
+					   wgp_guard_auto_burst(rate, true));
 	}
 
 	spin_lock_bh(&g->tx.lock);
 	spin_lock(&g->rx.lock);
 	WRITE_ONCE(g->rate, rate);
 	g->ns_per_mbyte = per_mbyte;
-	g->depth = depth;
-	g->tx.tokens = depth;
+	g->tx.depth = depth_tx;
+	g->tx.tokens = depth_tx;
 	g->tx.stamp = now;
-	g->rx.tokens = depth;
+	g->rx.depth = depth_rx;
+	g->rx.tokens = depth_rx;
 	g->rx.stamp = now;
-	wake = g->stopped;
-	g->stopped = false;
+	wgp_guard_release(plane, true);
+	/* with the new rate, a peer still full stops it again */
+	wgp_guard_unstop(plane, true);
 	spin_unlock(&g->rx.lock);
 	spin_unlock_bh(&g->tx.lock);
-
-	if (wake) {
-		hrtimer_cancel(&g->wake);
-		netif_wake_queue(plane->dev);
-	}
+	/* a timer still set finds nothing to do */
 }
 
-void wgp_guard_tx(struct wgp_plane *plane, unsigned int len)
+bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len)
 {
+	struct wgp_plane *plane = peer->plane;
 	struct wgp_guard *g = &plane->guard;
-	bool stop = false;
+	bool allow = true, held = false;
 
 	if (!READ_ONCE(g->rate))
-		return;
+		return true;
 	spin_lock_bh(&g->tx.lock);
 	if (likely(g->rate)) {
 		wgp_bucket_refill(g, &g->tx, ktime_get_ns());
-		g->tx.tokens -= wgp_guard_cost(g, len);
-		if (g->tx.tokens < 0 && !g->stopped) {
-			g->stopped = true;
-			stop = true;
-			netif_stop_queue(plane->dev);
-			hrtimer_start(&g->wake, ns_to_ktime(-g->tx.tokens),
-				      HRTIMER_MODE_REL_SOFT);
+		if (g->tx.tokens >= 0) {
+			g->tx.tokens -= wgp_guard_cost(g, len);
+		} else {
+			allow = false;
+			if (list_empty(&peer->eng.guard_wait)) {
+				list_add_tail(&peer->eng.guard_wait,
+					      &g->waiting);
+				wgp_peer_get(peer);
+				held = true;
+			}
+			if (!hrtimer_active(&g->wake))
+				hrtimer_start(&g->wake,
+					      ns_to_ktime(-g->tx.tokens),
+					      HRTIMER_MODE_REL_SOFT);
 		}
 	}
 	spin_unlock_bh(&g->tx.lock);
-	if (stop)
+	if (held)
 		wgp_count(plane, WGPLANES_CNT_TX_THROTTLED);
+	return allow;
+}
+
+bool wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit)
+{
+	struct wgp_plane *plane = peer->plane;
+	struct wgp_guard *g = &plane->guard;
+
+	if (!READ_ONCE(g->rate))
+		return false;
+	spin_lock_bh(&g->tx.lock);
+	if (!g->stopped) {
+		WRITE_ONCE(g->stopped, true);
+		netif_stop_queue(plane->dev);
+	}
+	spin_unlock_bh(&g->tx.lock);
+	/*
+	 * The transmit work may have made room meanwhile and not seen the
+	 * stop: one of us sees the other (pairs with wgp_guard_tx_room()).
+	 */
+	smp_mb();
+	if (skb_queue_len_lockless(&peer->eng.staged) < limit / 2)
+		wgp_guard_tx_room(plane);
+	return true;
+}
+
+void wgp_guard_tx_room(struct wgp_plane *plane)
+{
+	struct wgp_guard *g = &plane->guard;
+
+	/* the room made before is seen by a stop after; see tx_hold */
+	smp_mb();
+	if (!READ_ONCE(g->stopped))
+		return;
+	spin_lock_bh(&g->tx.lock);
+	wgp_guard_unstop(plane, true);
+	spin_unlock_bh(&g->tx.lock);
+}
+
+bool wgp_guard_tx_holding(struct wgp_plane *plane)
+{
+	struct wgp_guard *g = &plane->guard;
+
+	return READ_ONCE(g->stopped) || !list_empty_careful(&g->waiting);
 }
 
 bool wgp_guard_rx_allow(struct wgp_plane *plane, unsigned int len)

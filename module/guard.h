@@ -3,10 +3,16 @@
  * The rate guard of a plane: two token buckets with the plane's rate and
  * burst, one per direction.
  *
- * Transmit shapes by back-pressure: a packet may take the transmit bucket
- * into debt; while it is in debt the plane's device queue is stopped, and a
- * timer wakes it when the debt is paid. The qdisc in front of the plane
- * holds what waits, so TCP on a guarded plane sees a slower link, not loss.
+ * Transmit shapes by back-pressure. A peer's transmit work charges each
+ * staged packet before it puts it in flight; a packet may take the bucket
+ * into debt, and while it is in debt the peers that have packets to send
+ * wait on the guard's list, their packets staged, until a timer finds the
+ * debt paid and requeues their transmit work. A staged packet still counts
+ * against its socket's send buffer, so TCP (its small-queues limit) slows
+ * to the rate without a packet lost, whatever the qdisc. Only a sender that
+ * fills a peer's staging (UDP, say) gets the device queue stopped, until
+ * the transmit work has drained half of it; meanwhile the qdisc holds the
+ * rest, and drops by its own rules.
  *
  * Receive polices before decryption: a data message that finds too few
  * tokens in the receive bucket is dropped (and counted) in softirq, before
@@ -24,10 +30,12 @@
 #include <linux/hrtimer.h>
 
 struct wgp_plane;
+struct wgp_peer;
 struct sk_buff;
 
 struct wgp_bucket {
 	spinlock_t lock;	/* tokens and stamp */
+	s64 depth;		/* ns: the burst at the rate; both locks */
 	s64 tokens;		/* ns of transmission time; < 0: in debt */
 	u64 stamp;		/* ns, when tokens were last brought up to date */
 };
@@ -35,11 +43,12 @@ struct wgp_bucket {
 struct wgp_guard {
 	/* written under both bucket locks, read under either */
 	u64 rate;		/* bits per second, 0 = unguarded */
-	s64 depth;		/* ns: the burst at the rate */
 	u64 ns_per_mbyte;	/* the cost of 1 MiB, in ns */
 	struct wgp_bucket tx, rx;
-	struct hrtimer wake;	/* restarts the stopped device queue */
-	bool stopped;		/* under tx.lock */
+	struct hrtimer wake;	/* when the debt is paid */
+	/* peers waiting for tokens, each with a reference; under tx.lock */
+	struct list_head waiting;
+	bool stopped;		/* the device queue; under tx.lock */
 };
 
 void wgp_guard_init(struct wgp_guard *g);
@@ -48,10 +57,24 @@ void wgp_guard_stop(struct wgp_plane *plane);
 /* The plane's rate or burst changed (or the plane came up). */
 void wgp_guard_update(struct wgp_plane *plane);
 /* The burst in bytes that an automatic ("0") burst means at this rate. */
-u32 wgp_guard_auto_burst(u64 rate);
+u32 wgp_guard_auto_burst(u64 rate, bool rx);
 
-/* ndo_start_xmit, after the packet was accepted: charges its length. */
-void wgp_guard_tx(struct wgp_plane *plane, unsigned int len);
+/*
+ * The peer's transmit work, before a packet goes in flight: whether it may,
+ * charging its length. If not, the peer waits on the guard, and its
+ * transmit work is queued again when the debt is paid.
+ */
+bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len);
+/*
+ * ndo_start_xmit, with the peer's staging at its bound @limit: whether the
+ * guard holds the plane's transmit; then it stopped the device queue,
+ * which the transmit work restarts once the staging is half empty.
+ */
+bool wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit);
+/* A peer's staging has room again (or was purged): restarts the queue. */
+void wgp_guard_tx_room(struct wgp_plane *plane);
+/* Whether the guard holds anything back: packets or the device queue. */
+bool wgp_guard_tx_holding(struct wgp_plane *plane);
 /* Softirq, before a data message is queued for decryption. */
 bool wgp_guard_rx_allow(struct wgp_plane *plane, unsigned int len);
 

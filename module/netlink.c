@@ -276,7 +276,7 @@ static int wgp_put_policy(struct sk_buff *skb, struct wgp_plane *plane)
 			max(atomic_read(&eng->decq_count), 0)) ||
 	    nla_put_u32(skb, WGPLANES_POLICY_A_HSQ_USED,
 			skb_queue_len_lockless(&eng->hs_queue)) ||
-	    (READ_ONCE(plane->guard.stopped) &&
+	    (wgp_guard_tx_holding(plane) &&
 	     nla_put_flag(skb, WGPLANES_POLICY_A_TX_STOPPED)))
 		goto cancel;
 	nla_nest_end(skb, nest);

@@ -25,6 +25,23 @@ struct wgp_rx_cb {
 
 #define WGP_RX_CB(skb) ((struct wgp_rx_cb *)(skb)->cb)
 
+/* A packet on its way out, from the transmit work to the send work. */
+enum wgp_tx_state {
+	WGP_TX_ENCRYPTING,
+	WGP_TX_READY,		/* encrypted: may be sent */
+	WGP_TX_FAILED,		/* could not be encrypted: counted, dropped */
+};
+
+struct wgp_tx_cb {
+	struct wgp_keypair *keypair;	/* a reference */
+	u64 nonce;
+	unsigned int plain_len;		/* inner length, for the counters */
+	u8 ds;				/* outer DS field, for ECN */
+	u8 state;			/* enum wgp_tx_state; release/acquire */
+};
+
+#define WGP_TX_CB(skb) ((struct wgp_tx_cb *)(skb)->cb)
+
 /* receive.c */
 int wgp_receive(struct sock *sk, struct sk_buff *skb);
 void wgp_handshake_rx_worker(struct work_struct *work);
@@ -34,6 +51,10 @@ void wgp_rx_queue_purge(struct wgp_peer *peer);
 /* send.c */
 netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev);
 void wgp_packet_tx_worker(struct work_struct *work);
+void wgp_packet_send_worker(struct work_struct *work);
+void wgp_encrypt_worker(struct work_struct *work);
+/* Drops what is in flight; no encryption ring holds any of it. */
+void wgp_inflight_purge(struct wgp_peer *peer, enum wgplanes_counter reason);
 void wgp_handshake_tx_worker(struct work_struct *work);
 /* Asks the peer's handshake work for a new (or a repeated) initiation. */
 void wgp_request_handshake(struct wgp_peer *peer, bool retry);

@@ -37,13 +37,18 @@ static void wgp_icmp_unreach(struct sk_buff *skb)
 				0);
 }
 
+static bool wgp_peer_has_keypair(struct wgp_peer *peer)
+{
+	return rcu_access_pointer(peer->eng.keypairs.current_kp);
+}
+
 netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct wgp_plane *plane = netdev_priv(dev);
 	struct sk_buff *segs, *seg, *next;
 	struct wgp_peer *peer;
 	union wgp_endpoint ep;
-	u32 limit;
+	u32 limit, staged;
 
 	if (skb->protocol == htons(ETH_P_IP)) {
 		if (!pskb_network_may_pull(skb, sizeof(struct iphdr)))
@@ -87,8 +92,15 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 	limit = READ_ONCE(plane->policy.txq_len);
 	skb_list_walk_safe(skb, seg, next) {
 		skb_mark_not_on_list(seg);
-		if (unlikely(skb_queue_len_lockless(&peer->eng.staged) >=
-			     limit)) {
+		staged = skb_queue_len_lockless(&peer->eng.staged);
+		/*
+		 * Full: dropped, unless the guard holds transmit of a peer
+		 * with a session; then the device queue stops, and what is
+		 * on its way here (up to twice the bound) still waits.
+		 */
+		if (unlikely(staged >= limit) &&
+		    (staged >= 2 * limit || !wgp_peer_has_keypair(peer) ||
+		     !wgp_guard_tx_hold(peer, limit))) {
 			wgp_count(plane, WGPLANES_CNT_DROP_TXQ_FULL);
 			kfree_skb(seg);
 			continue;
@@ -102,7 +114,6 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 			continue;
 		}
 		skb_dst_drop(seg);
-		wgp_guard_tx(plane, seg->len);
 		skb_queue_tail(&peer->eng.staged, seg);
 	}
 	wgp_peer_queue_work(peer, &peer->eng.tx_work);
@@ -151,57 +162,67 @@ static unsigned int wgp_padded_len(unsigned int len, unsigned int mtu)
 	return padded;
 }
 
-/* Consumes skb. */
-static int wgp_encrypt_and_send(struct wgp_peer *peer, struct wgp_keypair *kp,
-				struct sk_buff *skb)
+/*
+ * Encrypts an in-flight packet in place, on any CPU: its keypair and nonce
+ * are in its control block. Returns whether it may be sent.
+ */
+static bool wgp_encrypt(struct wgp_plane *plane, struct sk_buff *skb)
 {
-	struct wgp_plane *plane = peer->plane;
+	struct wgp_tx_cb *cb = WGP_TX_CB(skb);
 	struct scatterlist sg[WGP_MAX_SG];
 	unsigned int len = skb->len, padded;
 	struct wgp_msg_data *hdr;
 	struct sk_buff *trailer;
-	int nsg, ret;
-	u64 nonce;
-	u8 ds;
+	int nsg;
 
-	nonce = atomic64_inc_return(&kp->send_counter) - 1;
-	if (unlikely(nonce >= WGP_REJECT_AFTER_MESSAGES)) {
-		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
-		kfree_skb(skb);
-		return -EKEYEXPIRED;
-	}
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		goto err_nomem;
-
+		return false;
 	/* the inner ECN bits show on the outer header */
-	ds = len ? ip_tunnel_ecn_encap(0, ip_hdr(skb), skb) : 0;
+	cb->ds = len ? ip_tunnel_ecn_encap(0, ip_hdr(skb), skb) : 0;
 	padded = wgp_padded_len(len, READ_ONCE(plane->dev->mtu));
 	if (skb_cow_head(skb, WGP_DATA_HDR_LEN + WGP_SEND_HEADROOM))
-		goto err_nomem;
+		return false;
 	nsg = skb_cow_data(skb, padded - len + WGP_AUTHTAG_LEN, &trailer);
 	if (unlikely(nsg < 0 || nsg > WGP_MAX_SG))
-		goto err_nomem;
+		return false;
 	memset(pskb_put(skb, trailer, padded - len + WGP_AUTHTAG_LEN), 0,
 	       padded - len);
 
 	sg_init_table(sg, nsg);
 	if (skb_to_sgvec(skb, sg, 0, skb->len) <= 0)
-		goto err_nomem;
-	if (!chacha20poly1305_encrypt_sg_inplace(sg, padded, NULL, 0, nonce,
-						 kp->send_key))
-		goto err_nomem;
+		return false;
+	if (!chacha20poly1305_encrypt_sg_inplace(sg, padded, NULL, 0,
+						 cb->nonce,
+						 cb->keypair->send_key))
+		return false;
 
 	hdr = skb_push(skb, WGP_DATA_HDR_LEN);
 	hdr->header.type = cpu_to_le32(WGP_MSG_DATA);
-	hdr->receiver_index = kp->remote_index;
-	hdr->counter = cpu_to_le64(nonce);
+	hdr->receiver_index = cb->keypair->remote_index;
+	hdr->counter = cpu_to_le64(cb->nonce);
 	skb->ip_summed = CHECKSUM_NONE;
 	skb_set_inner_network_header(skb, 0);
+	return true;
+}
 
-	ret = wgp_socket_send_skb_to_peer(peer, skb, ds);
+/* The send work: one in-flight packet leaves, or is dropped. */
+static void wgp_send_one(struct wgp_peer *peer, struct sk_buff *skb)
+{
+	struct wgp_plane *plane = peer->plane;
+	struct wgp_tx_cb *cb = WGP_TX_CB(skb);
+	struct wgp_keypair *kp = cb->keypair;
+	unsigned int len = cb->plain_len;
+	int ret;
+
+	atomic_dec(&plane->eng.encq_count);
+	if (cb->state != WGP_TX_READY) {
+		kfree_skb(skb);		/* counted when it failed */
+		goto out;
+	}
+	ret = wgp_socket_send_skb_to_peer(peer, skb, cb->ds);
 	if (ret) {
 		wgp_count_send_error(plane, ret);
-		return ret;
+		goto out;
 	}
 	if (len) {
 		wgp_count(plane, WGPLANES_CNT_TX_PACKETS);
@@ -210,15 +231,142 @@ static int wgp_encrypt_and_send(struct wgp_peer *peer, struct wgp_keypair *kp,
 	}
 	wgp_timers_any_authenticated_packet_sent(peer);
 	wgp_timers_any_authenticated_packet_traversal(peer);
-	return 0;
-
-err_nomem:
-	wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
-	kfree_skb(skb);
-	return -ENOMEM;
+out:
+	wgp_keypair_put(kp);
 }
 
-static int wgp_send_keepalive(struct wgp_peer *peer, struct wgp_keypair *kp)
+/* The in-flight list's head, if it is encrypted (or failed). */
+static struct sk_buff *wgp_inflight_ready(struct sk_buff_head *list)
+{
+	struct sk_buff *skb;
+
+	spin_lock_bh(&list->lock);
+	skb = skb_peek(list);
+	/* pairs with the release in wgp_encrypt_one(): sees its bytes */
+	if (skb && smp_load_acquire(&WGP_TX_CB(skb)->state) !=
+		   WGP_TX_ENCRYPTING)
+		__skb_unlink(skb, list);
+	else
+		skb = NULL;
+	spin_unlock_bh(&list->lock);
+	return skb;
+}
+
+/* Under send_lock: sends the in-flight list's head while it is ready. */
+static void wgp_send_drain(struct wgp_peer *peer)
+{
+	struct sk_buff *skb;
+
+	while ((skb = wgp_inflight_ready(&peer->eng.inflight))) {
+		wgp_send_one(peer, skb);
+		cond_resched();
+	}
+}
+
+/*
+ * A packet became ready: sends what can go, here if no one else is at it.
+ * One who is may already have looked at the head, so then the send work
+ * looks again.
+ */
+static void wgp_send_ready(struct wgp_peer *peer)
+{
+	if (!mutex_trylock(&peer->eng.send_lock)) {
+		wgp_peer_queue_work(peer, &peer->eng.send_work);
+		return;
+	}
+	wgp_send_drain(peer);
+	mutex_unlock(&peer->eng.send_lock);
+}
+
+void wgp_packet_send_worker(struct work_struct *work)
+{
+	struct wgp_peer *peer = container_of(work, struct wgp_peer,
+					     eng.send_work);
+
+	mutex_lock(&peer->eng.send_lock);
+	wgp_plane_work_ran(peer->plane);
+	wgp_send_drain(peer);
+	mutex_unlock(&peer->eng.send_lock);
+}
+
+/*
+ * Encrypts an in-flight packet and hands it to its peer's send work. The
+ * peer cannot go away before enc_pending drops: its removal waits for that.
+ */
+static void wgp_encrypt_one(struct wgp_peer *peer, struct sk_buff *skb)
+{
+	struct wgp_plane *plane = peer->plane;
+	u8 state = WGP_TX_READY;
+
+	if (unlikely(!wgp_encrypt(plane, skb))) {
+		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
+		state = WGP_TX_FAILED;
+	}
+	/* a sender may take it, and free it, from here on */
+	smp_store_release(&WGP_TX_CB(skb)->state, state);
+	wgp_send_ready(peer);
+	if (atomic_dec_and_test(&peer->eng.enc_pending))
+		wake_up_var(&peer->eng.enc_pending);
+}
+
+void wgp_encrypt_worker(struct work_struct *work)
+{
+	struct wgp_crypt_cpu *cc = container_of(work, struct wgp_crypt_cpu,
+						work);
+	struct sk_buff *skb;
+
+	wgp_plane_work_ran(cc->plane);
+	while ((skb = ptr_ring_consume_bh(&cc->ring))) {
+		wgp_encrypt_one(WGP_TX_CB(skb)->keypair->entry.peer, skb);
+		cond_resched();
+	}
+}
+
+/*
+ * Puts a packet in flight with its nonce: on the peer's list, in order, and
+ * on a CPU's encryption ring. When that CPU is this one, or its ring is
+ * full, encrypts it here.
+ */
+static void wgp_dispatch(struct wgp_peer *peer, struct wgp_keypair *kp,
+			 struct sk_buff *skb, u64 nonce)
+{
+	struct wgp_plane *plane = peer->plane;
+	struct wgp_tx_cb *cb = WGP_TX_CB(skb);
+	struct wgp_crypt_cpu *cc;
+	int cpu;
+
+	cb->keypair = wgp_keypair_get(kp);
+	cb->nonce = nonce;
+	cb->plain_len = skb->len;
+	cb->ds = 0;
+	cb->state = WGP_TX_ENCRYPTING;
+	atomic_inc(&peer->eng.enc_pending);
+	skb_queue_tail(&peer->eng.inflight, skb);
+
+	/* this CPU's share is encrypted here, without a work item */
+	cpu = wgp_plane_cpu(plane, peer->eng.enc_rr++);
+	cc = per_cpu_ptr(plane->eng.enc, cpu);
+	if (cpu == raw_smp_processor_id() ||
+	    unlikely(ptr_ring_produce_bh(&cc->ring, skb)))
+		wgp_encrypt_one(peer, skb);
+	else
+		queue_work_on(cpu, wgp_plane_wq(plane), &cc->work);
+}
+
+void wgp_inflight_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
+{
+	struct wgp_plane *plane = peer->plane;
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&peer->eng.inflight))) {
+		atomic_dec(&plane->eng.encq_count);
+		wgp_count(plane, reason);
+		wgp_keypair_put(WGP_TX_CB(skb)->keypair);
+		kfree_skb(skb);
+	}
+}
+
+static struct sk_buff *wgp_keepalive_skb(struct wgp_peer *peer)
 {
 	struct sk_buff *skb;
 
@@ -226,18 +374,25 @@ static int wgp_send_keepalive(struct wgp_peer *peer, struct wgp_keypair *kp)
 			GFP_KERNEL);
 	if (!skb) {
 		wgp_count(peer->plane, WGPLANES_CNT_DROP_NOMEM);
-		return -ENOMEM;
+		return NULL;
 	}
 	skb_reserve(skb, WGP_DATA_HDR_LEN + WGP_SEND_HEADROOM);
-	return wgp_encrypt_and_send(peer, kp, skb);
+	/* in flight like a staged packet, so counted like one */
+	atomic_inc(&peer->plane->eng.encq_count);
+	return skb;
 }
 
+/*
+ * Takes the staged packets in order and puts them in flight, each with the
+ * next nonce of the current keypair.
+ */
 static void wgp_packet_tx(struct wgp_peer *peer)
 {
 	struct wgp_peer_engine *eng = &peer->eng;
 	struct wgp_keypair *kp;
 	struct sk_buff *skb;
 	bool sent = false;
+	u64 nonce;
 
 	rcu_read_lock_bh();
 	kp = wgp_keypair_current_get(peer);
@@ -247,6 +402,8 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 		kp = NULL;
 	}
 	if (!kp) {
+		/* no hold on the device queue for a peer without a session */
+		wgp_guard_tx_room(peer->plane);
 		/* packets wait for the handshake; a keepalive asks for one */
 		if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) ||
 		    !skb_queue_empty(&eng->staged))
@@ -259,16 +416,32 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 		wgp_request_handshake(peer, false);
 
 	while ((skb = skb_dequeue(&eng->staged))) {
-		atomic_dec(&peer->plane->eng.encq_count);
-		if (wgp_encrypt_and_send(peer, kp, skb) == -EKEYEXPIRED) {
+		/* the guard requeues this work when it may go on */
+		if (!wgp_guard_tx_take(peer, skb->len)) {
+			skb_queue_head(&eng->staged, skb);
+			break;
+		}
+		nonce = atomic64_inc_return(&kp->send_counter) - 1;
+		if (unlikely(nonce >= WGP_REJECT_AFTER_MESSAGES)) {
+			/* it waits for the next session */
+			skb_queue_head(&eng->staged, skb);
 			wgp_request_handshake(peer, false);
 			break;
 		}
+		wgp_dispatch(peer, kp, skb, nonce);
 		sent = true;
 		cond_resched();
 	}
-	if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) && !sent)
-		wgp_send_keepalive(peer, kp);
+	if (skb_queue_len(&eng->staged) <
+	    READ_ONCE(peer->plane->policy.txq_len) / 2)
+		wgp_guard_tx_room(peer->plane);
+	if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) && !sent) {
+		nonce = atomic64_inc_return(&kp->send_counter) - 1;
+		skb = nonce < WGP_REJECT_AFTER_MESSAGES ?
+		      wgp_keepalive_skb(peer) : NULL;
+		if (skb)
+			wgp_dispatch(peer, kp, skb, nonce);
+	}
 	wgp_keypair_put(kp);
 }
 
@@ -293,6 +466,7 @@ void wgp_staged_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
 		wgp_count(plane, reason);
 		kfree_skb(skb);
 	}
+	wgp_guard_tx_room(plane);
 }
 
 void wgp_request_keepalive(struct wgp_peer *peer)

@@ -360,7 +360,8 @@ def iso_table(res):
         if fl.get("started") is False:
             notes.append("  %s %s: the flood did not flow when the "
                          "measurements started" % (cfg, ph))
-        if fl.get("iperf_error"):
+        # (stopping the flood interrupts it: that is no error)
+        if fl.get("iperf_error") and "interrupt" not in fl["iperf_error"]:
             notes.append("  %s %s: flood iperf3: %s" %
                          (cfg, ph, fl["iperf_error"]))
         out.append(cols(w, (

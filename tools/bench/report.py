@@ -442,7 +442,7 @@ def table(res):
         for t in res["targets"]:
             st = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]
             out.append("  %-4s %s (measured %s)" %
-                       (st, t["target"], fmt(t["value"], "%.2f")))
+                       (st, t["target"], fmt(t["value"], "%.3f")))
         out.append("")
     if res["rx_flood"]:
         out.append("c. receive-side flood into the hub's backend tunnel "

@@ -8,8 +8,9 @@
 #         wgplanes plane<->stock WireGuard (iperf3 TCP 1 stream both ways,
 #         TCP 4 streams, UDP at a high target)
 #   iso   isolation: a hub with a mgmt and a backend tunnel to two peers;
-#         mgmt ping and TCP, idle and while backend is flooded (TCP and UDP,
-#         both directions), for stock, stock + tc, wgplanes with policies
+#         mgmt ping, TCP and fresh handshakes, idle and while backend is
+#         flooded (TCP and UDP, both directions), for stock, stock + tc,
+#         wgplanes with policies
 #   rx    receive-side flood: the backend peer sends UDP at a fixed rate
 #         into the hub; CPU time of the VM, delivered rate and drops
 #
@@ -22,7 +23,9 @@
 # (3 s measurements, a smoke run), BENCH_RATE / BENCH_BURST (the backend
 # guard and the tc shaping, default 40mbit / 64k), BENCH_RX_OFFER (offered
 # rate of the receive flood, default 100M), BENCH_SCENARIOS (default
-# "tput iso rx"), BENCH_CONFIGS (default "stock stock-tc wgplanes").
+# "tput iso rx"), BENCH_CONFIGS (default "stock stock-tc wgplanes"),
+# BENCH_HS_COUNT / BENCH_HS_TIMEOUT (fresh mgmt handshakes per phase and
+# the seconds after which one counts as failed, default 5 / 10).
 
 TEST_NAME=bench
 . "$(dirname "$0")/../../selftests/lib.sh"
@@ -50,6 +53,8 @@ UDP_LEN=1350		# fits the 1420 tunnel MTU: no fragments inside
 PING_INTERVAL=${BENCH_PING_INTERVAL:-0.01}
 SCENARIOS=${BENCH_SCENARIOS:-tput iso rx}
 CONFIGS=${BENCH_CONFIGS:-stock stock-tc wgplanes}
+HS_COUNT=${BENCH_HS_COUNT:-5}
+HS_TIMEOUT=${BENCH_HS_TIMEOUT:-10}
 
 # rec KIND FILE|JSON [KEY=VALUE...]: keep one measurement. The raw output
 # (ping text, iperf3 JSON, /proc/stat pair) is copied to $OUT/raw and
@@ -102,6 +107,18 @@ stop_servers() {
 	SERVERS=()
 }
 at_exit stop_servers
+
+# stop_pid PID: TERM (iperf3 then writes its summary), KILL after 10 s.
+stop_pid() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
 
 # iperf NS FILE ARGS...: an iperf3 client writing JSON to FILE; bounded in
 # time even if the server vanishes.
@@ -164,34 +181,39 @@ tunnel_up() {
 # the veth itself (192.168.10.0/24), stock wg <-> stock wg (10.90.0.0/24),
 # a wgplanes plane (A) <-> stock wg (B) (10.91.0.0/24). iperf3 client in A,
 # server in B; "tcp1-rev" sends from B to A (-R).
+
+# tput_tunnel KIND NSA DEVA NSB DEVB KEY NET PORT: DEVA (KIND; "dut" is a
+# plane FLEET-ROLE) in NSA and stock DEVB in NSB, 10.NET.0.1 and .2/24,
+# both on PORT over the veth; keys KEY-a and KEY-b.
+tput_tunnel() {
+	local kind=$1 na=$2 da=$3 nb=$4 db=$5 key=$6 net=$7 port=$8
+	node_create $kind "$na" $da && stock_create "$nb" $db &&
+	wg_iface $kind "$na" $da $key-a $port 10.$net.0.1/24 &&
+	wg_iface stock "$nb" $db $key-b $port 10.$net.0.2/24 &&
+	wg_peer $kind "$na" $da $key-b 10.$net.0.2/32 192.168.10.2:$port &&
+	wg_peer stock "$nb" $db $key-a 10.$net.0.1/32 192.168.10.1:$port
+}
+tput_addr() {
+	case $1 in
+	veth) echo 192.168.10.2 ;;
+	stock) echo 10.90.0.2 ;;
+	wgplanes) echo 10.91.0.2 ;;
+	esac
+}
 scenario_tput() {
-	local a b t impl addr f args
+	local a b t impl f args
 	note "tput: setting up"
 	new_ns a
 	new_ns b
 	veth_link "$a" veth0 192.168.10.1/24 "$b" veth0 192.168.10.2/24 ||
 		{ rec json '{"error":"veth setup failed"}' scenario=tput; return; }
-	stock_create "$a" wg-s && stock_create "$b" wg-s &&
-	wg_iface stock "$a" wg-s tput-sa 51830 10.90.0.1/24 &&
-	wg_iface stock "$b" wg-s tput-sb 51830 10.90.0.2/24 &&
-	wg_peer stock "$a" wg-s tput-sb 10.90.0.2/32 192.168.10.2:51830 &&
-	wg_peer stock "$b" wg-s tput-sa 10.90.0.1/32 192.168.10.1:51830 ||
+	tput_tunnel stock "$a" wg-s "$b" wg-s tput-s 90 51830 ||
 		note "tput: stock setup failed"
-	dut_create "$a" fleet0 backend &&
-	wg_iface dut "$a" fleet0-backend tput-pa 51831 10.91.0.1/24 &&
-	stock_create "$b" wg-p &&
-	wg_iface stock "$b" wg-p tput-pb 51831 10.91.0.2/24 &&
-	wg_peer dut "$a" fleet0-backend tput-pb 10.91.0.2/32 192.168.10.2:51831 &&
-	wg_peer stock "$b" wg-p tput-pa 10.91.0.1/32 192.168.10.1:51831 ||
+	tput_tunnel dut "$a" fleet0-backend "$b" wg-p tput-p 91 51831 ||
 		note "tput: wgplanes setup failed"
 	iperf_server "$b" 5201
 	for impl in veth stock wgplanes; do
-		case $impl in
-		veth) addr=192.168.10.2 ;;
-		stock) addr=10.90.0.2 ;;
-		wgplanes) addr=10.91.0.2 ;;
-		esac
-		tunnel_up "$a" "$addr" ||
+		tunnel_up "$a" "$(tput_addr $impl)" ||
 			rec json '{"error":"no ping before the test"}' \
 				scenario=tput impl=$impl test=setup
 	done
@@ -203,13 +225,8 @@ scenario_tput() {
 		udp) args=(-u -b "$UDP_TARGET" -l "$UDP_LEN") ;;
 		esac
 		for impl in veth stock wgplanes; do
-			case $impl in
-			veth) addr=192.168.10.2 ;;
-			stock) addr=10.90.0.2 ;;
-			wgplanes) addr=10.91.0.2 ;;
-			esac
 			f=$RAW/tput-$t-$impl.json
-			iperf "$a" "$f" -c "$addr" -p 5201 -t "$S" "${args[@]}"
+			iperf "$a" "$f" -c "$(tput_addr $impl)" -p 5201 -t "$S" "${args[@]}"
 			rec iperf "$f" scenario=tput test=$t impl=$impl
 			note "tput $t $impl: $(mbps "$f")"
 			sleep 1
@@ -234,6 +251,24 @@ scenario_tput() {
 #             fleet0-mgmt "priority high"
 HUB= OPS= MON= MGMT_DEV= BK_DEV= TC_ON=
 
+# hub_tunnel KIND DEV HUBKEY HUBPORT NET NS PEERKEY LINK: DEV in the hub
+# (KIND; "dut" is a plane FLEET-ROLE), 10.NET.0.1/16 on HUBPORT, and stock
+# wg0 in NS, 10.NET.0.2/16 on 51820, over the veth 192.168.LINK.0/24.
+hub_tunnel() {
+	local kind=$1 dev=$2 hkey=$3 port=$4 net=$5 ns=$6 pkey=$7 link=$8
+	node_create $kind "$HUB" $dev &&
+	wg_iface $kind "$HUB" $dev $hkey $port 10.$net.0.1/16 &&
+	wg_peer $kind "$HUB" $dev $pkey 10.$net.0.2/32 192.168.$link.2:51820 &&
+	stock_create "$ns" wg0 &&
+	wg_iface stock "$ns" wg0 $pkey 51820 10.$net.0.2/16 &&
+	peer_hub "$ns" $hkey $net $link $port
+}
+# peer_hub NS HUBKEY NET LINK HUBPORT: the hub as the peer of wg0 in NS
+# (also used to re-add it for a fresh handshake).
+peer_hub() {
+	wg_peer stock "$1" wg0 $2 10.$3.0.0/16 192.168.$4.1:$5
+}
+
 hub_setup() {
 	local cfg=$1 kind=stock
 	TC_ON=
@@ -244,27 +279,12 @@ hub_setup() {
 	veth_link "$HUB" veth-ops 192.168.1.1/24 "$OPS" eth0 192.168.1.2/24 &&
 	veth_link "$HUB" veth-mon 192.168.2.1/24 "$MON" eth0 192.168.2.2/24 ||
 		return 1
-	if [ "$cfg" = wgplanes ]; then
+	MGMT_DEV=wg-mgmt BK_DEV=wg-backend
+	[ "$cfg" != wgplanes ] ||
 		kind=dut MGMT_DEV=fleet0-mgmt BK_DEV=fleet0-backend
-		dut_create "$HUB" fleet0 mgmt && dut_create "$HUB" fleet0 backend ||
-			return 1
-	else
-		MGMT_DEV=wg-mgmt BK_DEV=wg-backend
-		stock_create "$HUB" wg-mgmt && stock_create "$HUB" wg-backend ||
-			return 1
-	fi
-	note "hub $cfg: devices up, configuring"
-	wg_iface $kind "$HUB" $MGMT_DEV hub-mgmt 51821 10.78.0.1/16 &&
-	wg_iface $kind "$HUB" $BK_DEV hub-backend 51822 10.79.0.1/16 &&
-	wg_peer $kind "$HUB" $MGMT_DEV ops 10.78.0.2/32 192.168.1.2:51820 &&
-	wg_peer $kind "$HUB" $BK_DEV mon 10.79.0.2/32 192.168.2.2:51820 &&
-	stock_create "$OPS" wg0 &&
-	wg_iface stock "$OPS" wg0 ops 51820 10.78.0.2/16 &&
-	wg_peer stock "$OPS" wg0 hub-mgmt 10.78.0.0/16 192.168.1.1:51821 &&
-	stock_create "$MON" wg0 &&
-	wg_iface stock "$MON" wg0 mon 51820 10.79.0.2/16 &&
-	wg_peer stock "$MON" wg0 hub-backend 10.79.0.0/16 192.168.2.1:51822 ||
-		return 1
+	note "hub $cfg: creating and configuring the devices"
+	hub_tunnel $kind $MGMT_DEV hub-mgmt 51821 78 "$OPS" ops 1 &&
+	hub_tunnel $kind $BK_DEV hub-backend 51822 79 "$MON" mon 2 || return 1
 	case $cfg in
 	stock-tc)
 		ip netns exec "$HUB" tc qdisc add dev wg-backend root tbf \
@@ -313,66 +333,150 @@ hub_teardown() {
 # A flood of the backend tunnel in the background, until flood_stop:
 # "tcp" is iperf3 --bidir with 2 streams each way between mon and the
 # hub's backend address, "udp" the same with UDP at UDP_TARGET per stream.
-# Its rate is taken from the hub's backend device counters over the
-# measurement window (the iperf3 client is stopped early, so its own
-# summary covers a different span).
+# flood_start returns once the hub's backend device carries at least
+# FLOOD_MIN bytes a second each way (fails if that does not happen in 30 s
+# or iperf3 exits). Its rate is taken from the hub's backend device
+# counters over each measurement window (the iperf3 client is stopped
+# early, so its own summary covers a different span).
 FLOOD_PID=
+FLOOD_MIN=100000
 flood_start() {
-	local mode=$1 file=$2 args=(--bidir -P 2)
+	local mode=$1 file=$2 args=(--bidir -P 2) a b i
 	[ "$mode" = udp ] && args+=(-u -b "$UDP_TARGET" -l "$UDP_LEN")
 	ip netns exec "$MON" iperf3 -J --connect-timeout 5000 -c 10.79.0.1 \
 		-p 5202 -t 3600 "${args[@]}" > "$file" 2>&1 &
 	FLOOD_PID=$!
-	sleep 3
+	sleep 1
+	a=$(devstat "$HUB" "$BK_DEV")
+	for i in $(seq 30); do
+		sleep 1
+		kill -0 "$FLOOD_PID" 2>/dev/null || return 1
+		b=$(devstat "$HUB" "$BK_DEV")
+		moved "$a" "$b" "$FLOOD_MIN" && return 0
+		a=$b
+	done
+	return 1
 }
 flood_stop() {
-	local i
 	[ -n "$FLOOD_PID" ] || return 0
-	kill -TERM "$FLOOD_PID" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$FLOOD_PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -KILL "$FLOOD_PID" 2>/dev/null
-	wait "$FLOOD_PID" 2>/dev/null
+	stop_pid "$FLOOD_PID"
 	FLOOD_PID=
 }
 at_exit flood_stop
+# flood_alive: 1 if the flood's iperf3 runs, 0 if it ended, - if none
+flood_alive() {
+	if [ -z "$FLOOD_PID" ]; then
+		echo -
+	elif kill -0 "$FLOOD_PID" 2>/dev/null; then
+		echo 1
+	else
+		echo 0
+	fi
+}
+# moved DEVSTAT1 DEVSTAT2 BYTES: rx and tx both grew by BYTES or more
+moved() {
+	local a=($1) b=($2)
+	[ "${#a[@]}" -ge 2 ] && [ "${#b[@]}" -ge 2 ] &&
+		[ $((b[0] - a[0])) -ge "$3" ] && [ $((b[1] - a[1])) -ge "$3" ]
+}
 
 now() { date +%s.%N; }
 
+# mgmt_handshakes FILE: HS_COUNT fresh handshakes on the mgmt tunnel, the
+# same way whatever the hub runs: ops (stock wg, the initiator) removes
+# its peer (the hub's mgmt key) and adds it again, so that its session is
+# gone, and sends one ping to the hub's mgmt address. The echo request
+# waits in ops's queue until the hub (the responder, the implementation
+# under test) has answered the initiation, so the RTT of its reply, by
+# ping's own clock, is the handshake plus one round trip. No reply in
+# HS_TIMEOUT s counts as failed (stock WireGuard retries an unanswered
+# initiation after 5 s). Lines of FILE:
+#   start TIME RXBYTES TXBYTES RXPACKETS
+#   attempt N TIME RTT_MS|- LATEST_HANDSHAKE|- ALIVE RXBYTES TXBYTES RXPACKETS
+# after each attempt: ops's latest-handshake (0: none completed), whether
+# the flood's iperf3 runs (flood_alive), the hub's backend device counters
+# (the flood ran through the attempt if they moved since the line before).
+mgmt_handshakes() {
+	local f=$1 i out ms hs hub
+	hub=$(pubkey_of hub-mgmt)
+	echo "start $(now) $(devstat "$HUB" "$BK_DEV")" > "$f"
+	for i in $(seq "$HS_COUNT"); do
+		ms=- hs=-
+		if stock_wg "$OPS" set wg0 peer "$hub" remove &&
+		   peer_hub "$OPS" hub-mgmt 78 1 51821; then
+			out=$(timeout $((HS_TIMEOUT + 20)) ip netns exec "$OPS" \
+				ping -n -c 1 -W "$HS_TIMEOUT" 10.78.0.1 2>&1)
+			ms=$(sed -n 's/.*bytes from.*time[=<]\([0-9.]*\) *ms.*/\1/p' \
+				<<<"$out" | head -n 1)
+			hs=$(stock_wg "$OPS" show wg0 latest-handshakes |
+				awk '{ print $2; exit }')
+		fi
+		echo "attempt $i $(now) ${ms:--} ${hs:--} $(flood_alive)" \
+		     "$(devstat "$HUB" "$BK_DEV")" >> "$f"
+	done
+	# leave the tunnel up for what follows, even after a failed attempt
+	tunnel_up "$OPS" 10.78.0.1 || note "mgmt tunnel not up again"
+}
+# hsstat FILE: "completed/attempted median max" (ms) of mgmt_handshakes
+hsstat() {
+	awk '$1 == "attempt" { n++; if ($4 != "-") print $4 }
+	     END { print "n", n }' "$1" | sort -n |
+		awk '$1 == "n" { n = $2; next } { v[++k] = $1 }
+		     END { printf "%d/%d %s %s", k, n, k ? v[int((k + 1) / 2)] : "-",
+			   k ? v[k] : "-" }'
+}
+
+# iso_phase CFG PHASE: the mgmt measurements of one phase (the flood, if
+# any, runs): ping, TCP, the backend's rate over those two, handshakes.
+iso_phase() {
+	local cfg=$1 phase=$2 f t0 t1 d0 d1 br
+	local lab=(scenario=iso config=$cfg phase=$phase)
+	t0=$(now) d0=$(devstat "$HUB" "$BK_DEV")
+	f=$RAW/iso-$cfg-$phase-ping.txt
+	mping "$OPS" 10.78.0.1 "$f"
+	rec ping "$f" "${lab[@]}" metric=mgmt-ping
+	note "iso $cfg $phase: mgmt ping p50 p99 max loss%: $(pstat "$f")"
+	f=$RAW/iso-$cfg-$phase-tcp.json
+	iperf "$OPS" "$f" -c 10.78.0.1 -p 5201 -t "$S"
+	rec iperf "$f" "${lab[@]}" metric=mgmt-tcp
+	note "iso $cfg $phase: mgmt TCP $(mbps "$f")"
+	t1=$(now) d1=$(devstat "$HUB" "$BK_DEV")
+	br=$(jq -cn --argjson t0 "$t0" --argjson t1 "$t1" \
+		--arg d0 "$d0" --arg d1 "$d1" '
+		($d0 | split(" ") | map(tonumber)) as $a |
+		($d1 | split(" ") | map(tonumber)) as $b |
+		{seconds: ($t1 - $t0),
+		 to_hub_mbps: (($b[0] - $a[0]) * 8 / ($t1 - $t0) / 1e6),
+		 from_hub_mbps: (($b[1] - $a[1]) * 8 / ($t1 - $t0) / 1e6)}')
+	rec json "$br" "${lab[@]}" metric=backend-rate
+	[ "$phase" = idle ] ||
+		note "iso $cfg $phase: backend carried $(jq -r '"\(.to_hub_mbps|floor) Mbit/s in, \(.from_hub_mbps|floor) Mbit/s out"' <<<"$br")"
+	f=$RAW/iso-$cfg-$phase-hs.txt
+	mgmt_handshakes "$f"
+	rec hs "$f" "${lab[@]}" metric=mgmt-handshake
+	note "iso $cfg $phase: mgmt handshakes completed, median, max ms:" \
+	     "$(hsstat "$f") (flood alive: $(flood_alive))"
+}
+
 scenario_iso() {
-	local cfg=$1 phase f t0 t1 d0 d1
+	local cfg=$1 phase f w ok
 	for phase in idle tcp udp; do
 		note "iso $cfg: $phase"
 		if [ "$phase" != idle ]; then
-			flood_start "$phase" "$RAW/iso-$cfg-$phase-flood.json"
+			f=$RAW/iso-$cfg-$phase-flood.json
+			w=$SECONDS ok=true
+			flood_start "$phase" "$f" || {
+				ok=false
+				note "iso $cfg $phase: the flood does not flow"
+			}
+			rec json "{\"running\":$ok,\"waited_s\":$((SECONDS - w))}" \
+				scenario=iso config=$cfg phase=$phase metric=flood-start
 		fi
-		t0=$(now) d0=$(devstat "$HUB" "$BK_DEV")
-		f=$RAW/iso-$cfg-$phase-ping.txt
-		mping "$OPS" 10.78.0.1 "$f"
-		rec ping "$f" scenario=iso config=$cfg phase=$phase metric=mgmt-ping
-		note "iso $cfg $phase: mgmt ping p50 p99 max loss%: $(pstat "$f")"
-		f=$RAW/iso-$cfg-$phase-tcp.json
-		iperf "$OPS" "$f" -c 10.78.0.1 -p 5201 -t "$S"
-		rec iperf "$f" scenario=iso config=$cfg phase=$phase metric=mgmt-tcp
-		note "iso $cfg $phase: mgmt TCP $(mbps "$f")"
-		t1=$(now) d1=$(devstat "$HUB" "$BK_DEV")
-		rec json "$(jq -cn --argjson t0 "$t0" --argjson t1 "$t1" \
-			--arg d0 "$d0" --arg d1 "$d1" '
-			($d0 | split(" ") | map(tonumber)) as $a |
-			($d1 | split(" ") | map(tonumber)) as $b |
-			{seconds: ($t1 - $t0),
-			 to_hub_mbps: (($b[0] - $a[0]) * 8 / ($t1 - $t0) / 1e6),
-			 from_hub_mbps: (($b[1] - $a[1]) * 8 / ($t1 - $t0) / 1e6)}')" \
-			scenario=iso config=$cfg phase=$phase metric=backend-rate
+		iso_phase "$cfg" "$phase"
 		if [ "$phase" != idle ]; then
 			flood_stop
-			rec iperf "$RAW/iso-$cfg-$phase-flood.json" scenario=iso \
-				config=$cfg phase=$phase metric=backend-flood-iperf
-			note "iso $cfg $phase: backend carried" \
-			     "$(jq -r '.data | "\(.to_hub_mbps|floor) Mbit/s in, \(.from_hub_mbps|floor) Mbit/s out"' \
-				< <(grep '"metric":"backend-rate"' "$RECORDS" | tail -n 1))"
+			rec iperf "$f" scenario=iso config=$cfg phase=$phase \
+				metric=backend-flood-iperf
 		fi
 		sleep 1
 	done
@@ -420,7 +524,7 @@ counters() {
 # hub's prerouting before WireGuard sees them) measures what the sending
 # side and the veth cost alone.
 scenario_rx() {
-	local cfg=$1 variant=${2:-$1} c1 c2 pid i
+	local cfg=$1 variant=${2:-$1} c1 c2 pid
 	note "rx $variant: UDP $RX_OFFER from mon into the hub"
 	ip netns exec "$MON" taskset -c 0 iperf3 -c 10.79.0.1 -p 5203 -u \
 		-b "$RX_OFFER" -l "$UDP_LEN" -t 3600 > "$RAW/rx-client.txt" 2>&1 &
@@ -444,13 +548,7 @@ scenario_rx() {
 	c2=$(counters)
 	[ "$variant" != sender ] ||
 		ip netns exec "$HUB" nft delete table inet benchdrop
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	stop_pid "$pid"
 	rec cpu "$RAW/stat" scenario=rx config=$variant metric=cpu
 	rec json "{\"before\":$c1,\"after\":$c2}" scenario=rx config=$variant \
 		metric=counters
@@ -466,16 +564,36 @@ scenario_rx() {
 # (a function, called on the last line: bash reads a script as it runs it,
 # and the repository is live in the guest)
 
+# hold_netstamp: a ping that lives for the whole run. Every ping socket
+# asks for receive timestamps (SO_TIMESTAMP), which switches the kernel's
+# netstamp_needed_key on (first user) and off again (last user gone): live
+# patching of the code of __netif_receive_skb_core. Under TCG, a switch
+# while a flood runs through that code crashed a guest once ("Oops: int3"
+# at __netif_receive_skb_core+0x3f, stock wireguard's tx worker, stock-tc
+# config, 6.12): with this one user always there, the key is switched on
+# once before any traffic and never off, and the per-attempt pings of
+# mgmt_handshakes no longer patch kernel text under load.
+hold_netstamp() {
+	local ns
+	new_ns ns
+	ip netns exec "$ns" ping -q -i 5 127.0.0.1 >/dev/null 2>&1 &
+	at_exit kill $!
+	sleep 1
+	kill -0 $! 2>/dev/null || note "netstamp holder ping did not start"
+}
+
 main() {
+	hold_netstamp
 	note "kernel $(uname -r), $(nproc) CPUs, S=${S}s, rate $RATE burst $BURST," \
 		"rx offer $RX_OFFER, cmdline: $(cat /proc/cmdline)"
 	rec json "$(jq -n --arg k "$(uname -r)" --arg c "$(cat /proc/cmdline)" \
 		--argjson s "$S" --arg r "$RATE" --arg b "$BURST" --arg o "$RX_OFFER" \
 		--arg u "$UDP_TARGET" --arg i "$PING_INTERVAL" --argjson n "$(nproc)" \
 		--arg sc "$SCENARIOS" --arg cf "$CONFIGS" \
+		--argjson hc "$HS_COUNT" --argjson ht "$HS_TIMEOUT" \
 		'{kernel:$k, cmdline:$c, seconds:$s, rate:$r, burst:$b, rx_offer:$o,
 		  udp_target:$u, ping_interval:$i, cpus:$n, scenarios:$sc,
-		  configs:$cf}')" what=params
+		  configs:$cf, hs_count:$hc, hs_timeout_s:$ht}')" what=params
 
 	if has "$SCENARIOS" tput; then
 		scenario_tput

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Parsers of "make bench" and "make demo" for the raw outputs the guest
-# keeps: ping (per-reply RTTs), iperf3 -J, pairs of /proc/stat snapshots.
+# keeps: ping (per-reply RTTs), iperf3 -J, pairs of /proc/stat snapshots,
+# the fresh-handshake attempts of the isolation scenario.
 # Used as a module by tools/bench/report.py; on the command line it prints
 # one parse as JSON, or a ping summary for the demo. Standard library only.
 #
-#   parse.py ping FILE | iperf FILE | cpu FILE   (JSON on stdout)
+#   parse.py ping FILE | iperf FILE | cpu FILE | hs FILE   (JSON on stdout)
 #   parse.py stats PINGFILE                      ("p50 p99 max loss%", ms)
 import json
 import math
@@ -91,6 +92,78 @@ def parse_iperf(path):
     return out
 
 
+# A flooded attempt must see the flood's iperf3 alive and the hub's backend
+# device carry at least this many bytes a second each way over it (the
+# same bound as FLOOD_MIN in guest.sh, which starts the measurements).
+FLOOD_MIN_BPS = 100000
+
+
+def median(vals):
+    s = sorted(vals)
+    n = len(s)
+    if not n:
+        return None
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
+
+
+def parse_handshakes(path):
+    """The lines of mgmt_handshakes in guest.sh:
+    start TIME RXB TXB RXP
+    attempt N TIME RTT_MS|- LATEST_HANDSHAKE|- ALIVE(1|0|-) RXB TXB RXP
+    An attempt completed if the first ping got a reply (its RTT: the
+    handshake plus one round trip); the counters between two lines give
+    the backend's rate over one attempt."""
+    attempts = []
+    prev = first = None
+    num = lambda v, f=float: None if v == "-" else f(v)
+    with open(path, errors="replace") as f:
+        for line in f:
+            w = line.split()
+            if w[:1] == ["start"] and len(w) >= 4:
+                prev = first = (float(w[1]), int(w[2]), int(w[3]))
+                continue
+            if w[:1] != ["attempt"] or len(w) < 9:
+                continue
+            cur = (float(w[2]), int(w[6]), int(w[7]))
+            a = {"n": int(w[1]), "rtt_ms": num(w[3]),
+                 "latest_handshake": num(w[4], int),
+                 "flood_alive": {"1": True, "0": False}.get(w[5])}
+            if prev:
+                dt = cur[0] - prev[0]
+                a["seconds"] = round(dt, 3)
+                a["backend_to_hub_mbps"] = round(
+                    (cur[1] - prev[1]) * 8 / dt / 1e6, 2) if dt > 0 else None
+                a["backend_from_hub_mbps"] = round(
+                    (cur[2] - prev[2]) * 8 / dt / 1e6, 2) if dt > 0 else None
+                a["flooded"] = bool(
+                    a["flood_alive"] and dt > 0 and
+                    min(cur[1] - prev[1], cur[2] - prev[2]) / dt >=
+                    FLOOD_MIN_BPS)
+            attempts.append(a)
+            prev = cur
+    times = [a["rtt_ms"] for a in attempts if a["rtt_ms"] is not None]
+    out = {
+        "attempted": len(attempts),
+        "completed": len(times),
+        # a handshake without the reply in time (not counted completed)
+        "handshake_no_reply": sum(1 for a in attempts if a["rtt_ms"] is None
+                                  and a["latest_handshake"]),
+        "median_ms": median(times),
+        "max_ms": max(times) if times else None,
+        "times_ms": times,
+        "flooded_attempts": sum(1 for a in attempts if a.get("flooded")),
+        "attempts": attempts,
+    }
+    if first and prev and prev[0] > first[0]:
+        dt = prev[0] - first[0]
+        out["window_s"] = round(dt, 3)
+        out["backend_to_hub_mbps"] = round((prev[1] - first[1]) * 8 / dt / 1e6,
+                                           2)
+        out["backend_from_hub_mbps"] = round(
+            (prev[2] - first[2]) * 8 / dt / 1e6, 2)
+    return out
+
+
 STAT_FIELDS = ["user", "nice", "system", "idle", "iowait", "irq",
                "softirq", "steal"]
 
@@ -141,7 +214,7 @@ def main():
                                fmt(r["max_ms"]), fmt(r["loss_pct"])))
         return
     parsers = {"ping": parse_ping, "iperf": parse_iperf,
-               "cpu": parse_cpu_pair}
+               "cpu": parse_cpu_pair, "hs": parse_handshakes}
     if kind not in parsers:
         sys.exit("parse.py: unknown kind %s" % kind)
     json.dump(parsers[kind](path), sys.stdout, indent=1)

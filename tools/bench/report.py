@@ -47,12 +47,24 @@ METHOD = {
                  "(per-reply RTT, nearest-rank percentiles), then mgmt "
                  "iperf3 TCP ops -> hub for S seconds; floods: iperf3 "
                  "--bidir -P 2 between mon and the hub's backend address "
-                 "(TCP, and UDP at udp_target per stream), started 2 s "
-                 "before the mgmt measurements; configs: stock (two wg "
+                 "(TCP, and UDP at udp_target per stream), the mgmt "
+                 "measurements start once the hub's backend device "
+                 "carries >= 100 kB/s each way; configs: stock (two wg "
                  "devices), stock-tc (plus tbf egress and matchall police "
                  "ingress on wg-backend at rate/burst), wgplanes (fleet "
                  "planes, backend 'cpus 1 rate R burst B', mgmt "
-                 "'priority high')",
+                 "'priority high'); mgmt handshakes: after the ping and "
+                 "TCP of each phase, with the flood still on, hs_count "
+                 "times: ops (stock wg, the initiator in every config) "
+                 "removes and re-adds its hub peer ('wg set wg0 peer K "
+                 "remove', then the same peer, allowed-ips and endpoint) "
+                 "and sends one ping to the hub's mgmt address; the echo "
+                 "request waits for the handshake, so its reply's RTT "
+                 "(ping's clock) is handshake + one round trip; no reply "
+                 "in hs_timeout_s is a failure; an attempt counts as "
+                 "flooded when the flood's iperf3 was alive after it and "
+                 "the hub's backend device carried >= 100 kB/s each way "
+                 "over it",
     "rx_flood": "mon sends UDP at rx_offer (fixed offered rate, iperf3 "
                 "-u -b, 1350-byte datagrams) through its tunnel into the "
                 "hub until stopped; iperf3 client pinned to CPU 0, iperf3 "
@@ -70,6 +82,11 @@ METHOD = {
                 "accounted_pct checks that the guest's tick accounting "
                 "covered the window (a starved vCPU loses ticks)",
 }
+
+
+# the parser of each kind of raw output
+PARSERS = {"ping": parse.parse_ping, "iperf": parse.parse_iperf,
+           "cpu": parse.parse_cpu_pair, "hs": parse.parse_handshakes}
 
 
 def load(path):
@@ -90,14 +107,9 @@ def load(path):
             fn = r.get("file")
             if fn:
                 fn = os.path.join(base, fn)
-                kind = r.get("kind")
                 try:
-                    if kind == "ping":
-                        r["data"] = parse.parse_ping(fn)
-                    elif kind == "iperf":
-                        r["data"] = parse.parse_iperf(fn)
-                    elif kind == "cpu":
-                        r["data"] = parse.parse_cpu_pair(fn)
+                    if r.get("kind") in PARSERS:
+                        r["data"] = PARSERS[r["kind"]](fn)
                 except (OSError, ValueError) as e:
                     r["data"] = {"error": "cannot parse %s: %s" % (fn, e)}
             recs.append(r)
@@ -132,6 +144,28 @@ def delta(before, after, path):
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return b - a
     return None
+
+
+# The isolation criteria of DESIGN.md for wgplanes: (key of a flooded
+# phase, what, bound, met).
+TARGETS = [
+    ("p99_vs_idle", "mgmt p99 under %s flood <= 1.5x idle p99", 1.5,
+     lambda v, b: v <= b),
+    ("tcp_vs_idle", "mgmt TCP under %s flood >= 0.9x idle", 0.9,
+     lambda v, b: v >= b),
+    ("handshakes_completed", "mgmt handshakes under %s flood: all complete "
+     "(fraction)", 1.0, lambda v, b: v >= b),
+]
+
+
+def targets(w):
+    out = []
+    for ph in ("tcp", "udp"):
+        for key, what, bound, ok in TARGETS:
+            v = w.get(ph, {}).get(key)
+            out.append({"target": "wgplanes " + what % ph, "value": v,
+                        "pass": None if v is None else ok(v, bound)})
+    return out
 
 
 def build(recs, meta):
@@ -170,15 +204,13 @@ def build(recs, meta):
         if err:
             c["error"] = err.get("error")
         for ph in ISO_PHASES:
-            p = find(recs, scenario="iso", config=cfg, phase=ph,
-                     metric="mgmt-ping")
-            t = find(recs, scenario="iso", config=cfg, phase=ph,
-                     metric="mgmt-tcp")
-            fl = find(recs, scenario="iso", config=cfg, phase=ph,
-                      metric="backend-rate")
-            fi = find(recs, scenario="iso", config=cfg, phase=ph,
-                      metric="backend-flood-iperf")
-            if p is None and t is None:
+            def get(metric):
+                return find(recs, scenario="iso", config=cfg, phase=ph,
+                            metric=metric)
+            p, t, hs = get("mgmt-ping"), get("mgmt-tcp"), get("mgmt-handshake")
+            fl, fi = get("backend-rate"), get("backend-flood-iperf")
+            fs = get("flood-start")
+            if p is None and t is None and hs is None:
                 continue
             e = {}
             if p is not None:
@@ -197,9 +229,22 @@ def build(recs, meta):
                 }
                 if fi and fi.get("error"):
                     e["flood"]["iperf_error"] = fi["error"]
+                if fs is not None:
+                    e["flood"]["started"] = fs.get("running")
+                    e["flood"]["start_wait_s"] = fs.get("waited_s")
+            if hs is not None:
+                h = dict(hs)
+                h["timeout_s"] = params.get("hs_timeout_s")
+                if ph == "idle":
+                    h.pop("flooded_attempts", None)
+                e["handshake"] = h
             c[ph] = e
-        for ph in ("tcp", "udp"):
-            if ph not in c or "idle" not in c:
+        for ph in ISO_PHASES:
+            h = c.get(ph, {}).get("handshake")
+            if h and h.get("attempted"):
+                c[ph]["handshakes_completed"] = ratio(h["completed"],
+                                                      h["attempted"])
+            if ph == "idle" or ph not in c or "idle" not in c:
                 continue
             ip99 = c["idle"].get("ping", {}).get("p99_ms")
             fp99 = c[ph].get("ping", {}).get("p99_ms")
@@ -208,23 +253,8 @@ def build(recs, meta):
                                          c["idle"].get("tcp_mbps"))
         if c:
             iso[cfg] = c
-    targets = []
-    w = iso.get("wgplanes", {})
-    for ph in ("tcp", "udp"):
-        r = w.get(ph, {}).get("p99_vs_idle")
-        targets.append({
-            "target": "wgplanes mgmt p99 under %s flood <= 1.5x idle p99" % ph,
-            "value": r,
-            "pass": None if r is None else r <= 1.5,
-        })
-        r = w.get(ph, {}).get("tcp_vs_idle")
-        targets.append({
-            "target": "wgplanes mgmt TCP under %s flood >= 0.9x idle" % ph,
-            "value": r,
-            "pass": None if r is None else r >= 0.9,
-        })
     res["isolation"] = iso
-    res["targets"] = targets
+    res["targets"] = targets(iso.get("wgplanes", {}))
 
     # ---- receive flood
     rx = {}
@@ -288,6 +318,85 @@ def fmt(v, spec="%.1f", none="-"):
     return none if v is None else spec % v
 
 
+def cols(widths, cells):
+    """One table line; a negative width left-aligns."""
+    return " ".join("%*s" % (w, c) for w, c in zip(widths, cells)).rstrip()
+
+
+def rates(d, prefix=""):
+    """"in/out" Mbit/s of the backend, "-" without a flood."""
+    if not d:
+        return "-"
+    return "%s/%s" % (fmt(d.get(prefix + "to_hub_mbps"), "%.0f"),
+                      fmt(d.get(prefix + "from_hub_mbps"), "%.0f"))
+
+
+def iso_rows(res):
+    """(config, phase, entry) of the isolation results, in table order."""
+    for cfg in ISO_CONFIGS:
+        c = res["isolation"].get(cfg)
+        if not c:
+            continue
+        if c.get("error"):
+            yield cfg, None, c
+        for ph in ISO_PHASES:
+            if c.get(ph):
+                yield cfg, ph, c[ph]
+
+
+def iso_table(res):
+    out = ["b. isolation: mgmt while backend is flooded "
+           "(ping ms; TCP Mbit/s; flood Mbit/s to/from hub)"]
+    w = (-9, -5, 7, 7, 7, 6, 7, 8, 7, 13)
+    out.append(cols(w, ("config", "flood", "p50", "p99", "max", "loss%",
+                        "p99/idl", "mgmt TCP", "TCP/idl", "backend")))
+    notes = []
+    for cfg, ph, e in iso_rows(res):
+        if ph is None:
+            out.append("%-9s %s" % (cfg, e["error"]))
+            continue
+        pg = e.get("ping", {})
+        fl = e.get("flood") or {}
+        if fl.get("started") is False:
+            notes.append("  %s %s: the flood did not flow when the "
+                         "measurements started" % (cfg, ph))
+        # (stopping the flood interrupts it: that is no error)
+        if fl.get("iperf_error") and "interrupt" not in fl["iperf_error"]:
+            notes.append("  %s %s: flood iperf3: %s" %
+                         (cfg, ph, fl["iperf_error"]))
+        out.append(cols(w, (
+            cfg, ph, fmt(pg.get("p50_ms"), "%.2f"),
+            fmt(pg.get("p99_ms"), "%.2f"), fmt(pg.get("max_ms"), "%.1f"),
+            fmt(pg.get("loss_pct"), "%.1f"),
+            fmt(e.get("p99_vs_idle"), "%.2fx"),
+            fmt(e.get("tcp_mbps"), "%.0f"),
+            fmt(e.get("tcp_vs_idle"), "%.2f"), rates(fl))))
+    out.extend(notes)
+    out.append("")
+    out.append("   mgmt handshakes: fresh session each (ops, stock wg, "
+               "initiates; the hub responds), timeout %s s; ms = handshake "
+               "+ one round trip" % res["params"].get("hs_timeout_s", "?"))
+    w = (-9, -5, 7, 9, 9, 8, 13)
+    out.append(cols(w, ("config", "flood", "done", "median", "max",
+                        "flooded", "backend")))
+    n = len(out)
+    for cfg, ph, e in iso_rows(res):
+        h = e.get("handshake") if ph else None
+        if not h:
+            continue
+        out.append(cols(w, (
+            cfg, ph, "%d/%d" % (h["completed"], h["attempted"]),
+            fmt(h.get("median_ms"), "%.1f"), fmt(h.get("max_ms"), "%.1f"),
+            "-" if ph == "idle" else "%d/%d" % (h.get("flooded_attempts", 0),
+                                                h["attempted"]),
+            "-" if ph == "idle" else rates(h, "backend_"))))
+    if len(out) == n:
+        out.append("   (not measured)")
+    out.append("   flooded: attempts during which the flood ran (iperf3 "
+               "alive, backend >= 100 kB/s each way)")
+    return out
+
+
 def table(res):
     out = []
     p = res["params"]
@@ -308,9 +417,9 @@ def table(res):
     out.append("")
     if res["throughput"]:
         out.append("a. single-plane throughput (Mbit/s received; UDP: loss %)")
-        out.append("%-30s %9s %9s %9s %10s %10s" %
-                   ("test", "veth", "stock", "wgplanes", "wgp/stock",
-                    "stock/veth"))
+        w = (-30, 9, 9, 9, 10, 10)
+        out.append(cols(w, ("test", "veth", "stock", "wgplanes", "wgp/stock",
+                            "stock/veth")))
         for t in TPUT_TESTS:
             r = res["throughput"].get(t)
             if not r:
@@ -323,53 +432,26 @@ def table(res):
                 if t == "udp" and d.get("lost_pct") is not None:
                     s += "/%.0f%%" % d["lost_pct"]
                 cells.append(s)
-            out.append("%-30s %9s %9s %9s %10s %10s" %
-                       (TEST_TITLES[t], cells[0], cells[1], cells[2],
-                        fmt(r.get("ratio_wgplanes_stock"), "%.2f"),
-                        fmt(r.get("ratio_stock_veth"), "%.2f")))
+            out.append(cols(w, [TEST_TITLES[t]] + cells + [
+                fmt(r.get("ratio_wgplanes_stock"), "%.2f"),
+                fmt(r.get("ratio_stock_veth"), "%.2f")]))
         out.append("")
     if res["isolation"]:
-        out.append("b. isolation: mgmt while backend is flooded "
-                   "(ping ms; TCP Mbit/s; flood Mbit/s to/from hub)")
-        out.append("%-9s %-5s %7s %7s %7s %6s %7s %8s %7s %13s" %
-                   ("config", "flood", "p50", "p99", "max", "loss%",
-                    "p99/idl", "mgmt TCP", "TCP/idl", "backend"))
-        for cfg in ISO_CONFIGS:
-            c = res["isolation"].get(cfg)
-            if not c:
-                continue
-            if c.get("error"):
-                out.append("%-9s %s" % (cfg, c["error"]))
-            for ph in ISO_PHASES:
-                e = c.get(ph)
-                if not e:
-                    continue
-                pg = e.get("ping", {})
-                fl = e.get("flood") or {}
-                fls = "-" if not fl else "%s/%s" % (
-                    fmt(fl.get("to_hub_mbps"), "%.0f"),
-                    fmt(fl.get("from_hub_mbps"), "%.0f"))
-                out.append("%-9s %-5s %7s %7s %7s %6s %7s %8s %7s %13s" % (
-                    cfg, ph, fmt(pg.get("p50_ms"), "%.2f"),
-                    fmt(pg.get("p99_ms"), "%.2f"),
-                    fmt(pg.get("max_ms"), "%.1f"),
-                    fmt(pg.get("loss_pct"), "%.1f"),
-                    fmt(e.get("p99_vs_idle"), "%.2fx"),
-                    fmt(e.get("tcp_mbps"), "%.0f"),
-                    fmt(e.get("tcp_vs_idle"), "%.2f"), fls))
+        out.extend(iso_table(res))
         out.append("targets (reported, not enforced):")
         for t in res["targets"]:
             st = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]
             out.append("  %-4s %s (measured %s)" %
-                       (st, t["target"], fmt(t["value"], "%.2f")))
+                       (st, t["target"], fmt(t["value"], "%.3f")))
         out.append("")
     if res["rx_flood"]:
         out.append("c. receive-side flood into the hub's backend tunnel "
                    "(offered %s; CPU in cores of %s)" %
                    (p.get("rx_offer"), p.get("cpus")))
-        out.append("%-9s %6s %6s %6s %6s %8s %8s %9s %6s %s" %
-                   ("config", "busy", "cpu0", "cpu1", "sirq", "rx cost",
-                    "offered", "delivered", "loss%", "drops"))
+        w = (-9, 6, 6, 6, 6, 8, 8, 9, 6, -1)
+        out.append(cols(w, ("config", "busy", "cpu0", "cpu1", "sirq",
+                            "rx cost", "offered", "delivered", "loss%",
+                            "drops")))
         for cfg in RX_CONFIGS:
             e = res["rx_flood"].get(cfg)
             if not e:
@@ -384,7 +466,7 @@ def table(res):
                 drops.append("rx_dropped %d" % e["rx_dropped"])
             if e.get("udp_rcvbuf_errors"):
                 drops.append("rcvbuf %d" % e["udp_rcvbuf_errors"])
-            out.append("%-9s %6s %6s %6s %6s %8s %8s %9s %6s %s" % (
+            out.append(cols(w, (
                 cfg, fmt(e.get("busy_cores"), "%.2f"),
                 fmt(cpu.get("cpu0", {}).get("busy_pct"), "%.0f%%"),
                 fmt(cpu.get("cpu1", {}).get("busy_pct"), "%.0f%%"),
@@ -394,7 +476,7 @@ def table(res):
                 fmt(e.get("delivered_mbps"), "%.1f",
                     "(cut)" if cfg == "sender" else "-"),
                 fmt(e.get("lost_pct"), "%.0f"),
-                ", ".join(drops) or "-"))
+                ", ".join(drops) or "-")))
         out.append("  busy/sirq/rx cost in CPUs; offered = sender's tunnel "
                    "tx, delivered = reaching the hub's input hook (Mbit/s)")
         out.append("  sender = the same flood dropped by nft before "

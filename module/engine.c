@@ -44,18 +44,26 @@ static atomic_long_t wgp_peers_live = ATOMIC_LONG_INIT(0);
 static struct dentry *wgp_debugfs_root;
 
 /*
- * The one place that decides where a plane's work runs: the hint-th CPU
- * (modulo) of the plane's effective mask, the configured mask restricted to
- * online CPUs, or all online CPUs when that is empty.
+ * The one place that decides where a plane's work runs: on its effective
+ * mask, the configured mask restricted to online CPUs, or all online CPUs
+ * when that is empty.
  */
-int wgp_plane_cpu(struct wgp_plane *plane, u32 hint)
+static const struct cpumask *wgp_plane_mask(struct wgp_plane *plane)
 {
 	const struct cpumask *mask = plane->policy.cpus;
+
+	if (!mask || !cpumask_intersects(mask, cpu_online_mask))
+		return cpu_online_mask;
+	return mask;
+}
+
+/* The hint-th CPU (modulo) of the plane's effective mask. */
+int wgp_plane_cpu(struct wgp_plane *plane, u32 hint)
+{
+	const struct cpumask *mask = wgp_plane_mask(plane);
 	unsigned int n = 0;
 	int cpu;
 
-	if (!mask || !cpumask_intersects(mask, cpu_online_mask))
-		mask = cpu_online_mask;
 	for_each_cpu_and(cpu, mask, cpu_online_mask)
 		n++;
 	if (!n)
@@ -66,6 +74,23 @@ int wgp_plane_cpu(struct wgp_plane *plane, u32 hint)
 			return cpu;
 	}
 	return raw_smp_processor_id();
+}
+
+/*
+ * The CPU after @prev in the plane's effective mask, wrapping around: a
+ * round robin that costs a word or two of the mask per step, not a walk.
+ */
+int wgp_plane_next_cpu(struct wgp_plane *plane, int prev)
+{
+	const struct cpumask *mask = wgp_plane_mask(plane);
+	unsigned int cpu;
+
+	cpu = cpumask_next_and(prev, mask, cpu_online_mask);
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first_and(mask, cpu_online_mask);
+	if (cpu >= nr_cpu_ids)		/* going offline meanwhile */
+		return raw_smp_processor_id();
+	return cpu;
 }
 
 struct workqueue_struct *wgp_plane_wq(struct wgp_plane *plane)
@@ -125,7 +150,7 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 	skb_queue_head_init(&eng->inflight);
 	atomic_set(&eng->enc_pending, 0);
 	/* peers start their round robin over the CPUs at different ones */
-	eng->enc_rr = (u32)peer->internal_id;
+	eng->enc_cpu = wgp_plane_cpu(peer->plane, (u32)peer->internal_id);
 	INIT_LIST_HEAD(&eng->guard_wait);
 	skb_queue_head_init(&eng->rx_queue);
 	INIT_WORK(&eng->tx_work, wgp_packet_tx_worker);

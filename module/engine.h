@@ -65,7 +65,7 @@ struct wgp_peer_engine {
 	struct sk_buff_head inflight;
 	/* of the in-flight packets, those on an encryption ring */
 	atomic_t enc_pending;
-	u32 enc_rr;			/* the next encryption CPU; tx_lock */
+	int enc_cpu;			/* the last encryption CPU; tx_lock */
 	/* on the plane's guard's list of peers waiting for tokens */
 	struct list_head guard_wait;
 	/* received data messages waiting for decryption */
@@ -168,6 +168,7 @@ void wgp_peer_keepalive_changed(struct wgp_peer *peer);
 
 /* The CPU for a work item of this plane; hint spreads peers over CPUs. */
 int wgp_plane_cpu(struct wgp_plane *plane, u32 hint);
+int wgp_plane_next_cpu(struct wgp_plane *plane, int prev);
 /* The workqueue for the plane's work at its current priority. */
 struct workqueue_struct *wgp_plane_wq(struct wgp_plane *plane);
 /* At the start of every work item of the plane, on the CPU it runs on. */

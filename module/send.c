@@ -252,46 +252,26 @@ static struct sk_buff *wgp_inflight_ready(struct sk_buff_head *list)
 	return skb;
 }
 
-/* Under send_lock: sends the in-flight list's head while it is ready. */
-static void wgp_send_drain(struct wgp_peer *peer)
-{
-	struct sk_buff *skb;
-
-	while ((skb = wgp_inflight_ready(&peer->eng.inflight))) {
-		wgp_send_one(peer, skb);
-		cond_resched();
-	}
-}
-
-/*
- * A packet became ready: sends what can go, here if no one else is at it.
- * One who is may already have looked at the head, so then the send work
- * looks again.
- */
-static void wgp_send_ready(struct wgp_peer *peer)
-{
-	if (!mutex_trylock(&peer->eng.send_lock)) {
-		wgp_peer_queue_work(peer, &peer->eng.send_work);
-		return;
-	}
-	wgp_send_drain(peer);
-	mutex_unlock(&peer->eng.send_lock);
-}
-
+/* Sends the in-flight list's head while it is ready, in nonce order. */
 void wgp_packet_send_worker(struct work_struct *work)
 {
 	struct wgp_peer *peer = container_of(work, struct wgp_peer,
 					     eng.send_work);
+	struct sk_buff *skb;
 
 	mutex_lock(&peer->eng.send_lock);
 	wgp_plane_work_ran(peer->plane);
-	wgp_send_drain(peer);
+	while ((skb = wgp_inflight_ready(&peer->eng.inflight))) {
+		wgp_send_one(peer, skb);
+		cond_resched();
+	}
 	mutex_unlock(&peer->eng.send_lock);
 }
 
 /*
- * Encrypts an in-flight packet and hands it to its peer's send work. The
- * peer cannot go away before enc_pending drops: its removal waits for that.
+ * Encrypts an in-flight packet and hands it to its peer's send work, which
+ * runs after the encryption of a batch rather than between its packets.
+ * The peer cannot go away before enc_pending drops: its removal waits.
  */
 static void wgp_encrypt_one(struct wgp_peer *peer, struct sk_buff *skb)
 {
@@ -302,9 +282,9 @@ static void wgp_encrypt_one(struct wgp_peer *peer, struct sk_buff *skb)
 		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
 		state = WGP_TX_FAILED;
 	}
-	/* a sender may take it, and free it, from here on */
+	/* the send work may take it, and free it, from here on */
 	smp_store_release(&WGP_TX_CB(skb)->state, state);
-	wgp_send_ready(peer);
+	wgp_peer_queue_work(peer, &peer->eng.send_work);
 	if (atomic_dec_and_test(&peer->eng.enc_pending))
 		wake_up_var(&peer->eng.enc_pending);
 }
@@ -323,17 +303,25 @@ void wgp_encrypt_worker(struct work_struct *work)
 }
 
 /*
- * Puts a packet in flight with its nonce: on the peer's list, in order, and
- * on a CPU's encryption ring. When that CPU is this one, or its ring is
- * full, encrypts it here.
+ * One batch of the transmit work: packets with their nonces, those this
+ * CPU encrypts, and the CPUs whose encryption work is to be woken. Waking
+ * each CPU once per batch, not once per packet, spares a wake-up per
+ * packet; encrypting this CPU's share after the wake-ups lets the others
+ * start first.
  */
-static void wgp_dispatch(struct wgp_peer *peer, struct wgp_keypair *kp,
-			 struct sk_buff *skb, u64 nonce)
+#define WGP_TX_BATCH	32
+
+struct wgp_tx_batch {
+	unsigned int n, n_mine, n_kick;
+	struct sk_buff *mine[WGP_TX_BATCH];
+	int kick[WGP_TX_BATCH];
+};
+
+/* Puts a packet in flight with its nonce: on the peer's list, in order. */
+static void wgp_inflight_add(struct wgp_peer *peer, struct wgp_keypair *kp,
+			     struct sk_buff *skb, u64 nonce)
 {
-	struct wgp_plane *plane = peer->plane;
 	struct wgp_tx_cb *cb = WGP_TX_CB(skb);
-	struct wgp_crypt_cpu *cc;
-	int cpu;
 
 	cb->keypair = wgp_keypair_get(kp);
 	cb->nonce = nonce;
@@ -342,15 +330,51 @@ static void wgp_dispatch(struct wgp_peer *peer, struct wgp_keypair *kp,
 	cb->state = WGP_TX_ENCRYPTING;
 	atomic_inc(&peer->eng.enc_pending);
 	skb_queue_tail(&peer->eng.inflight, skb);
+}
 
-	/* this CPU's share is encrypted here, without a work item */
-	cpu = wgp_plane_cpu(plane, peer->eng.enc_rr++);
-	cc = per_cpu_ptr(plane->eng.enc, cpu);
+/*
+ * Puts a packet in flight and on the encryption ring of the plane's next
+ * CPU, or on this batch's own share when that is this CPU or its ring is
+ * full.
+ */
+static void wgp_dispatch(struct wgp_peer *peer, struct wgp_keypair *kp,
+			 struct sk_buff *skb, u64 nonce,
+			 struct wgp_tx_batch *b)
+{
+	struct wgp_plane *plane = peer->plane;
+	unsigned int i;
+	int cpu;
+
+	wgp_inflight_add(peer, kp, skb, nonce);
+	cpu = wgp_plane_next_cpu(plane, peer->eng.enc_cpu);
+	peer->eng.enc_cpu = cpu;
+	b->n++;
 	if (cpu == raw_smp_processor_id() ||
-	    unlikely(ptr_ring_produce_bh(&cc->ring, skb)))
-		wgp_encrypt_one(peer, skb);
-	else
-		queue_work_on(cpu, wgp_plane_wq(plane), &cc->work);
+	    unlikely(ptr_ring_produce_bh(&per_cpu_ptr(plane->eng.enc,
+						      cpu)->ring, skb))) {
+		b->mine[b->n_mine++] = skb;
+		return;
+	}
+	for (i = 0; i < b->n_kick; i++)
+		if (b->kick[i] == cpu)
+			return;
+	b->kick[b->n_kick++] = cpu;
+}
+
+/* Wakes the batch's encryption CPUs, then encrypts this CPU's share. */
+static void wgp_batch_run(struct wgp_peer *peer, struct wgp_tx_batch *b)
+{
+	struct wgp_plane *plane = peer->plane;
+	unsigned int i;
+
+	for (i = 0; i < b->n_kick; i++)
+		queue_work_on(b->kick[i], wgp_plane_wq(plane),
+			      &per_cpu_ptr(plane->eng.enc, b->kick[i])->work);
+	for (i = 0; i < b->n_mine; i++)
+		wgp_encrypt_one(peer, b->mine[i]);
+	b->n = 0;
+	b->n_mine = 0;
+	b->n_kick = 0;
 }
 
 void wgp_inflight_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
@@ -389,6 +413,7 @@ static struct sk_buff *wgp_keepalive_skb(struct wgp_peer *peer)
 static void wgp_packet_tx(struct wgp_peer *peer)
 {
 	struct wgp_peer_engine *eng = &peer->eng;
+	struct wgp_tx_batch batch, *b = &batch;
 	struct wgp_keypair *kp;
 	struct sk_buff *skb;
 	bool sent = false;
@@ -397,6 +422,9 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 	rcu_read_lock_bh();
 	kp = wgp_keypair_current_get(peer);
 	rcu_read_unlock_bh();
+	b->n = 0;
+	b->n_mine = 0;
+	b->n_kick = 0;
 	if (kp && !wgp_keypair_usable(kp)) {
 		wgp_keypair_put(kp);
 		kp = NULL;
@@ -428,10 +456,14 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 			wgp_request_handshake(peer, false);
 			break;
 		}
-		wgp_dispatch(peer, kp, skb, nonce);
+		wgp_dispatch(peer, kp, skb, nonce, b);
 		sent = true;
-		cond_resched();
+		if (b->n == WGP_TX_BATCH) {
+			wgp_batch_run(peer, b);
+			cond_resched();
+		}
 	}
+	wgp_batch_run(peer, b);
 	if (skb_queue_len(&eng->staged) <
 	    READ_ONCE(peer->plane->policy.txq_len) / 2)
 		wgp_guard_tx_room(peer->plane);
@@ -439,8 +471,10 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 		nonce = atomic64_inc_return(&kp->send_counter) - 1;
 		skb = nonce < WGP_REJECT_AFTER_MESSAGES ?
 		      wgp_keepalive_skb(peer) : NULL;
-		if (skb)
-			wgp_dispatch(peer, kp, skb, nonce);
+		if (skb) {
+			wgp_inflight_add(peer, kp, skb, nonce);
+			wgp_encrypt_one(peer, skb);
+		}
 	}
 	wgp_keypair_put(kp);
 }

@@ -24,6 +24,7 @@ die() { printf '\n\033[1;31mdemo: %s\033[0m\n' "$*"; exit 1; }
 
 tmp=$(mktemp -d)
 cleanup() {
+	[ -z "$holder" ] || kill "$holder" 2>/dev/null || true
 	[ -z "$flood" ] || kill "$flood" 2>/dev/null || true
 	[ -z "$server" ] || kill "$server" 2>/dev/null || true
 	ip link del fleet0 2>/dev/null || true
@@ -32,6 +33,9 @@ cleanup() {
 }
 trap cleanup EXIT
 flood= server=
+# Keep static keys steady under the flood (see selftests/hold_keys.sh).
+selftests/hold_keys.sh &
+holder=$!
 
 # latency NS ADDR LABEL: SECS seconds of pings every 20 ms; prints and
 # remembers "p50 p99".

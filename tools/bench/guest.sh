@@ -564,26 +564,19 @@ scenario_rx() {
 # (a function, called on the last line: bash reads a script as it runs it,
 # and the repository is live in the guest)
 
-# hold_netstamp: a ping that lives for the whole run. Every ping socket
-# asks for receive timestamps (SO_TIMESTAMP), which switches the kernel's
-# netstamp_needed_key on (first user) and off again (last user gone): live
-# patching of the code of __netif_receive_skb_core. Under TCG, a switch
-# while a flood runs through that code crashed a guest once ("Oops: int3"
-# at __netif_receive_skb_core+0x3f, stock wireguard's tx worker, stock-tc
-# config, 6.12): with this one user always there, the key is switched on
-# once before any traffic and never off, and the per-attempt pings of
-# mgmt_handshakes no longer patch kernel text under load.
-hold_netstamp() {
-	local ns
-	new_ns ns
-	ip netns exec "$ns" ping -q -i 5 127.0.0.1 >/dev/null 2>&1 &
+# hold_keys: the static keys that pings (receive timestamps) and nft
+# switch stay on for the whole run, so that no kernel text is patched while
+# a flood runs through it (see selftests/hold_keys.sh: under TCG such a
+# switch crashed a guest once, stock-tc config, 6.12).
+hold_keys() {
+	"$(dirname "$0")/../../selftests/hold_keys.sh" &
 	at_exit kill $!
 	sleep 1
-	kill -0 $! 2>/dev/null || note "netstamp holder ping did not start"
+	kill -0 $! 2>/dev/null || note "static key holder did not start"
 }
 
 main() {
-	hold_netstamp
+	hold_keys
 	note "kernel $(uname -r), $(nproc) CPUs, S=${S}s, rate $RATE burst $BURST," \
 		"rx offer $RX_OFFER, cmdline: $(cat /proc/cmdline)"
 	rec json "$(jq -n --arg k "$(uname -r)" --arg c "$(cat /proc/cmdline)" \

@@ -26,6 +26,7 @@
 #include <linux/seq_file.h>
 #include <linux/sched.h>
 #include <linux/cpumask.h>
+#include <linux/cpuhotplug.h>
 #include <linux/smp.h>
 #include <linux/kstrtox.h>
 #include <net/net_namespace.h>
@@ -42,6 +43,9 @@ static LIST_HEAD(wgp_all_planes);
 static DEFINE_MUTEX(wgp_all_planes_lock);
 static atomic_long_t wgp_peers_live = ATOMIC_LONG_INIT(0);
 static struct dentry *wgp_debugfs_root;
+/* bumped when a CPU comes or goes: every cached choice of CPU is stale */
+static atomic_t wgp_hotplug_gen = ATOMIC_INIT(0);
+static int wgp_cpuhp_state;
 
 /*
  * The one place that decides where a plane's work runs: on its effective
@@ -118,18 +122,62 @@ bool wgp_peer_alive(struct wgp_peer *peer)
 	return !READ_ONCE(peer->is_dead) && READ_ONCE(peer->plane->eng.ready);
 }
 
+/*
+ * Which CPUs a peer's work goes to changes only with the plane's cpus or
+ * CPU hotplug, but work is queued for every packet: the choice is cached
+ * with the generation it was made in, so that queueing costs no walk of
+ * the mask. Both generations only grow, so their sum changes with either.
+ */
+static u32 wgp_cpus_gen(struct wgp_plane *plane)
+{
+	return (u32)atomic_read(&plane->eng.cpus_gen) +
+	       (u32)atomic_read(&wgp_hotplug_gen);
+}
+
+void wgp_plane_cpus_changed(struct wgp_plane *plane)
+{
+	/* the new mask is seen by whoever sees the new generation */
+	smp_mb__before_atomic();
+	atomic_inc(&plane->eng.cpus_gen);
+}
+
+static int wgp_cpu_hotplug(unsigned int cpu)
+{
+	/* as above, for cpu_online_mask */
+	smp_mb__before_atomic();
+	atomic_inc(&wgp_hotplug_gen);
+	return 0;
+}
+
+static int wgp_peer_work_cpu(struct wgp_peer *peer, bool rx)
+{
+	u64 cached = READ_ONCE(peer->eng.work_cpus);
+	u32 gen = wgp_cpus_gen(peer->plane);
+	u32 hint = (u32)peer->internal_id;
+	int cpu = rx ? (u16)(cached >> 16) : (u16)cached;
+	int rx_cpu, tx_cpu;
+
+	/* a CPU going offline is still online when the generation moves */
+	if (likely((u32)(cached >> 32) == gen && cpu_online(cpu)))
+		return cpu;
+	smp_rmb();	/* the mask as new as the generation */
+	tx_cpu = wgp_plane_cpu(peer->plane, hint);
+	/* receive on the CPU after the transmit one: TCP's two directions */
+	rx_cpu = wgp_plane_cpu(peer->plane, hint + 1);
+	WRITE_ONCE(peer->eng.work_cpus, (u64)gen << 32 |
+		   (u64)(u16)rx_cpu << 16 | (u16)tx_cpu);
+	return rx ? rx_cpu : tx_cpu;
+}
+
 void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work)
 {
 	struct wgp_plane *plane = peer->plane;
-	u32 hint = (u32)peer->internal_id;
 
-	/* receive on the CPU after the transmit one: TCP's two directions */
-	if (work == &peer->eng.rx_work)
-		hint++;
 	rcu_read_lock_bh();
 	if (likely(wgp_peer_alive(peer)))
-		queue_work_on(wgp_plane_cpu(plane, hint), wgp_plane_wq(plane),
-			      work);
+		queue_work_on(wgp_peer_work_cpu(peer,
+						work == &peer->eng.rx_work),
+			      wgp_plane_wq(plane), work);
 	rcu_read_unlock_bh();
 }
 
@@ -151,6 +199,8 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 	atomic_set(&eng->enc_pending, 0);
 	/* peers start their round robin over the CPUs at different ones */
 	eng->enc_cpu = wgp_plane_cpu(peer->plane, (u32)peer->internal_id);
+	/* a generation that is not the current one: chosen at first use */
+	eng->work_cpus = (u64)(wgp_cpus_gen(peer->plane) - 1) << 32;
 	INIT_LIST_HEAD(&eng->guard_wait);
 	skb_queue_head_init(&eng->rx_queue);
 	INIT_WORK(&eng->tx_work, wgp_packet_tx_worker);
@@ -378,6 +428,7 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 	skb_queue_head_init(&eng->hs_queue);
 	INIT_WORK(&eng->hs_work, wgp_handshake_rx_worker);
 	mutex_init(&eng->hs_lock);
+	atomic_set(&eng->cpus_gen, 0);
 	atomic_set(&eng->encq_count, 0);
 	atomic_set(&eng->decq_count, 0);
 	/* not under load: jiffies starts "negative", so 0 would not do */
@@ -525,9 +576,16 @@ int __init wgp_engine_init(void)
 	int ret;
 
 	wgp_noise_init();
-	ret = register_pernet_device(&wgp_pernet_ops);
-	if (ret)
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "net/wgplanes:online",
+					wgp_cpu_hotplug, wgp_cpu_hotplug);
+	if (ret < 0)
 		return ret;
+	wgp_cpuhp_state = ret;
+	ret = register_pernet_device(&wgp_pernet_ops);
+	if (ret) {
+		cpuhp_remove_state_nocalls(wgp_cpuhp_state);
+		return ret;
+	}
 	wgp_debugfs_root = debugfs_create_dir("wgplanes", NULL);
 	return 0;
 }
@@ -538,6 +596,7 @@ void wgp_engine_uninit(void)
 
 	debugfs_remove_recursive(wgp_debugfs_root);
 	unregister_pernet_device(&wgp_pernet_ops);
+	cpuhp_remove_state_nocalls(wgp_cpuhp_state);
 	/* keypairs and peers are freed after a grace period */
 	rcu_barrier();
 	peers = atomic_long_read(&wgp_peers_live);

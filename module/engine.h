@@ -66,6 +66,8 @@ struct wgp_peer_engine {
 	/* of the in-flight packets, those on an encryption ring */
 	atomic_t enc_pending;
 	int enc_cpu;			/* the last encryption CPU; tx_lock */
+	/* wgp_peer_queue_work()'s choice: gen << 32 | rx cpu << 16 | cpu */
+	u64 work_cpus;
 	/* on the plane's guard's list of peers waiting for tokens */
 	struct list_head guard_wait;
 	/* received data messages waiting for decryption */
@@ -133,6 +135,7 @@ struct wgp_plane_engine {
 	struct mutex hs_lock;		/* hs_work runs alone */
 	unsigned long under_load_until;	/* jiffies */
 
+	atomic_t cpus_gen;		/* bumped when policy.cpus changes */
 	atomic_t encq_count;		/* staged or in flight, all peers */
 	atomic_t decq_count;
 	struct gro_cells gro;
@@ -169,6 +172,8 @@ void wgp_peer_keepalive_changed(struct wgp_peer *peer);
 /* The CPU for a work item of this plane; hint spreads peers over CPUs. */
 int wgp_plane_cpu(struct wgp_plane *plane, u32 hint);
 int wgp_plane_next_cpu(struct wgp_plane *plane, int prev);
+/* After policy.cpus changed: peers choose their work CPUs anew. */
+void wgp_plane_cpus_changed(struct wgp_plane *plane);
 /* The workqueue for the plane's work at its current priority. */
 struct workqueue_struct *wgp_plane_wq(struct wgp_plane *plane);
 /* At the start of every work item of the plane, on the CPU it runs on. */

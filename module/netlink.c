@@ -710,8 +710,10 @@ static void wgp_apply_policy(struct wgp_plane *plane,
 	struct wgp_policy *pol = &plane->policy;
 	struct nlattr **tb = u->tb;
 
-	if (tb[WGPLANES_POLICY_A_CPUS])
+	if (tb[WGPLANES_POLICY_A_CPUS]) {
 		cpumask_copy(pol->cpus, u->cpus);
+		wgp_plane_cpus_changed(plane);
+	}
 	if (tb[WGPLANES_POLICY_A_PRIORITY])
 		WRITE_ONCE(pol->priority,
 			   nla_get_u8(tb[WGPLANES_POLICY_A_PRIORITY]));

@@ -317,6 +317,13 @@ struct wgp_tx_batch {
 	int kick[WGP_TX_BATCH];
 };
 
+static void wgp_batch_reset(struct wgp_tx_batch *b)
+{
+	b->n = 0;
+	b->n_mine = 0;
+	b->n_kick = 0;
+}
+
 /* Puts a packet in flight with its nonce: on the peer's list, in order. */
 static void wgp_inflight_add(struct wgp_peer *peer, struct wgp_keypair *kp,
 			     struct sk_buff *skb, u64 nonce)
@@ -372,9 +379,7 @@ static void wgp_batch_run(struct wgp_peer *peer, struct wgp_tx_batch *b)
 			      &per_cpu_ptr(plane->eng.enc, b->kick[i])->work);
 	for (i = 0; i < b->n_mine; i++)
 		wgp_encrypt_one(peer, b->mine[i]);
-	b->n = 0;
-	b->n_mine = 0;
-	b->n_kick = 0;
+	wgp_batch_reset(b);
 }
 
 void wgp_inflight_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
@@ -422,9 +427,7 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 	rcu_read_lock_bh();
 	kp = wgp_keypair_current_get(peer);
 	rcu_read_unlock_bh();
-	b->n = 0;
-	b->n_mine = 0;
-	b->n_kick = 0;
+	wgp_batch_reset(b);
 	if (kp && !wgp_keypair_usable(kp)) {
 		wgp_keypair_put(kp);
 		kp = NULL;

@@ -327,6 +327,16 @@ if [ -w "$CPU1" ]; then
 	check_output "backend runs on cpu1 again" "effective 1\\)" \
 		dut_wg "$hub" show fleet0-backend
 	check "backend carries traffic on cpu1" pings "$host" 10.79.0.1 5
+	# peers chose their CPUs while cpu1 was away: they must choose again
+	sleep 0.5
+	on=$(work fleet0-backend 2 1)
+	off=$(work fleet0-backend 2 0)
+	traffic 10.79.0.1 2
+	on2=$(work fleet0-backend 2 1)
+	off2=$(work fleet0-backend 2 0)
+	log "backend work after cpu1 came back: cpu1 +$((on2 - on)), cpu0 +$((off2 - off))"
+	check "backend work runs on cpu1 again" test "$on2" -gt "$on"
+	check "no backend work on cpu0 after cpu1 came back" test "$off2" -eq "$off"
 else
 	log "no CPU hotplug in this VM: not tested"
 fi

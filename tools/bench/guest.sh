@@ -25,7 +25,9 @@
 # rate of the receive flood, default 100M), BENCH_SCENARIOS (default
 # "tput iso rx"), BENCH_CONFIGS (default "stock stock-tc wgplanes"),
 # BENCH_HS_COUNT / BENCH_HS_TIMEOUT (fresh mgmt handshakes per phase and
-# the seconds after which one counts as failed, default 5 / 10).
+# the seconds after which one counts as failed, default 5 / 10), BENCH_FAR
+# (pinned or stock: the far ends of the hub, see "scenario: iso and rx"),
+# BENCH_MGMT_POLICY (the wgplanes mgmt plane's policy, "priority high").
 
 TEST_NAME=bench
 . "$(dirname "$0")/../../selftests/lib.sh"
@@ -55,6 +57,8 @@ SCENARIOS=${BENCH_SCENARIOS:-tput iso rx}
 CONFIGS=${BENCH_CONFIGS:-stock stock-tc wgplanes}
 HS_COUNT=${BENCH_HS_COUNT:-5}
 HS_TIMEOUT=${BENCH_HS_TIMEOUT:-10}
+FAR=${BENCH_FAR:-pinned}
+MGMT_POLICY=${BENCH_MGMT_POLICY:-priority high}
 
 # rec KIND FILE|JSON [KEY=VALUE...]: keep one measurement. The raw output
 # (ping text, iperf3 JSON, /proc/stat pair) is copied to $OUT/raw and
@@ -121,23 +125,23 @@ stop_pid() {
 }
 
 # iperf NS FILE ARGS...: an iperf3 client writing JSON to FILE; bounded in
-# time even if the server vanishes.
+# time even if the server vanishes. On CPU $IPERF_CPU if that is set.
 iperf() {
 	local ns=$1 file=$2
 	shift 2
-	timeout $((S + 40)) ip netns exec "$ns" iperf3 -J --connect-timeout 5000 \
-		"$@" > "$file" 2>&1
+	pin "${IPERF_CPU:-}" timeout $((S + 40)) ip netns exec "$ns" \
+		iperf3 -J --connect-timeout 5000 "$@" > "$file" 2>&1
 }
 
-# mping NS ADDR FILE: about S seconds of pings every PING_INTERVAL, one
-# line per reply (the times are the samples). A count, not a deadline: a
+# mping NS ADDR FILE [CPU]: about S seconds of pings every PING_INTERVAL,
+# one line per reply (the times are the samples). A count, not a deadline: a
 # deadline would count the replies still in flight at its end as lost;
 # the deadline only bounds a VM too slow to send them all.
 mping() {
 	local n
 	n=$(awk -v s="$S" -v i="$PING_INTERVAL" 'BEGIN { print int(s / i) }')
 	# SIGINT, not TERM, if it overruns: ping then prints what it has
-	timeout -s INT $((2 * S + 30)) ip netns exec "$1" ping -n \
+	pin "${4:-}" timeout -s INT $((2 * S + 30)) ip netns exec "$1" ping -n \
 		-i "$PING_INTERVAL" -c "$n" -w $((2 * S + 5)) "$2" > "$3" 2>&1
 }
 
@@ -242,31 +246,56 @@ scenario_tput() {
 #
 # hub: the fleet host. Two tunnels: mgmt (10.78.0.0/16, hub port 51821) to
 # the operator namespace "ops", backend (10.79.0.0/16, hub port 51822) to
-# the monitoring namespace "mon"; each peer namespace on its own veth and
-# running stock WireGuard. In the hub the two tunnels are
+# the monitoring namespace "mon"; each peer namespace on its own veth. In
+# real life ops and mon are other machines, with CPUs of their own; here
+# they share the VM's two. So by default (FAR=pinned) they keep off the
+# CPUs that their counterpart in the hub should have to itself: ops's end
+# is a wgplanes plane on CPU 0 and its ping and iperf3 run on CPU 0, mon's
+# end a plane on CPU 1 and its iperf3 on CPU 1. The hub pins its two
+# iperf3 servers likewise (mgmt on CPU 0, the backend flood's on CPU 1) in
+# every config, as an operator would pin the two applications; only the
+# tunnels differ between configs. FAR=stock makes ops and mon stock
+# WireGuard, unpinned: their crypto then runs on both CPUs, as a stock
+# host's does. In the hub the two tunnels are
 #   stock     two stock wireguard devices wg-mgmt, wg-backend
 #   stock-tc  the same plus tc on wg-backend: egress tbf at RATE/BURST,
 #             ingress police at RATE/BURST (drop)
 #   wgplanes  a fleet: fleet0-backend "cpus 1 rate RATE burst BURST",
-#             fleet0-mgmt "priority high"
+#             fleet0-mgmt MGMT_POLICY ("priority high")
 HUB= OPS= MON= MGMT_DEV= BK_DEV= TC_ON=
+if [ "$FAR" = pinned ]; then
+	FAR_KIND=dut OPS_DEV=fleet0-mgmt MON_DEV=fleet0-backend
+	OPS_CPU=0 MON_CPU=1
+else
+	FAR_KIND=stock OPS_DEV=wg0 MON_DEV=wg0
+	OPS_CPU= MON_CPU=
+fi
+# pin CPU CMD...: CMD on CPU when FAR=pinned ("" for any CPU)
+pin() {
+	local cpu=$1
+	shift
+	if [ -n "$cpu" ]; then taskset -c "$cpu" "$@"; else "$@"; fi
+}
 
-# hub_tunnel KIND DEV HUBKEY HUBPORT NET NS PEERKEY LINK: DEV in the hub
-# (KIND; "dut" is a plane FLEET-ROLE), 10.NET.0.1/16 on HUBPORT, and stock
-# wg0 in NS, 10.NET.0.2/16 on 51820, over the veth 192.168.LINK.0/24.
+# hub_tunnel KIND DEV HUBKEY HUBPORT NET NS FDEV FCPU PEERKEY LINK: DEV in
+# the hub (KIND; "dut" is a plane FLEET-ROLE), 10.NET.0.1/16 on HUBPORT,
+# and the far end FDEV (FAR_KIND) in NS, 10.NET.0.2/16 on 51820, over the
+# veth 192.168.LINK.0/24; a far plane gets "cpus FCPU".
 hub_tunnel() {
-	local kind=$1 dev=$2 hkey=$3 port=$4 net=$5 ns=$6 pkey=$7 link=$8
+	local kind=$1 dev=$2 hkey=$3 port=$4 net=$5 ns=$6 fdev=$7 fcpu=$8
+	local pkey=$9 link=${10}
 	node_create $kind "$HUB" $dev &&
 	wg_iface $kind "$HUB" $dev $hkey $port 10.$net.0.1/16 &&
 	wg_peer $kind "$HUB" $dev $pkey 10.$net.0.2/32 192.168.$link.2:51820 &&
-	stock_create "$ns" wg0 &&
-	wg_iface stock "$ns" wg0 $pkey 51820 10.$net.0.2/16 &&
-	peer_hub "$ns" $hkey $net $link $port
+	node_create $FAR_KIND "$ns" $fdev &&
+	wg_iface $FAR_KIND "$ns" $fdev $pkey 51820 10.$net.0.2/16 &&
+	peer_hub "$ns" $fdev $hkey $net $link $port || return 1
+	[ "$FAR_KIND" != dut ] || dut_wg "$ns" set $fdev cpus "$fcpu"
 }
-# peer_hub NS HUBKEY NET LINK HUBPORT: the hub as the peer of wg0 in NS
-# (also used to re-add it for a fresh handshake).
+# peer_hub NS FDEV HUBKEY NET LINK HUBPORT: the hub as the peer of the far
+# end FDEV in NS (also used to re-add it for a fresh handshake).
 peer_hub() {
-	wg_peer stock "$1" wg0 $2 10.$3.0.0/16 192.168.$4.1:$5
+	wg_peer $FAR_KIND "$1" $2 $3 10.$4.0.0/16 192.168.$5.1:$6
 }
 
 hub_setup() {
@@ -283,8 +312,10 @@ hub_setup() {
 	[ "$cfg" != wgplanes ] ||
 		kind=dut MGMT_DEV=fleet0-mgmt BK_DEV=fleet0-backend
 	note "hub $cfg: creating and configuring the devices"
-	hub_tunnel $kind $MGMT_DEV hub-mgmt 51821 78 "$OPS" ops 1 &&
-	hub_tunnel $kind $BK_DEV hub-backend 51822 79 "$MON" mon 2 || return 1
+	hub_tunnel $kind $MGMT_DEV hub-mgmt 51821 78 "$OPS" $OPS_DEV \
+		"$OPS_CPU" ops 1 &&
+	hub_tunnel $kind $BK_DEV hub-backend 51822 79 "$MON" $MON_DEV \
+		"$MON_CPU" mon 2 || return 1
 	case $cfg in
 	stock-tc)
 		ip netns exec "$HUB" tc qdisc add dev wg-backend root tbf \
@@ -298,7 +329,7 @@ hub_setup() {
 	wgplanes)
 		dut_wg "$HUB" set fleet0-backend cpus 1 rate "$RATE" \
 			burst "$BURST" &&
-		dut_wg "$HUB" set fleet0-mgmt priority high || return 1
+		dut_wg "$HUB" set fleet0-mgmt $MGMT_POLICY || return 1
 		rec json "$(dut_wg "$HUB" show all --json)" \
 			scenario=iso config=$cfg what=wgplanes-show-before
 		;;
@@ -313,8 +344,8 @@ hub_setup() {
 	}
 	EOT
 	note "hub $cfg: configured, starting servers"
-	iperf_server "$HUB" 5201	# mgmt TCP
-	iperf_server "$HUB" 5202	# backend flood
+	iperf_server "$HUB" 5201 "$OPS_CPU"	# mgmt TCP
+	iperf_server "$HUB" 5202 "$MON_CPU"	# backend flood
 	iperf_server "$HUB" 5203 1	# receive flood (pinned to CPU 1)
 	note "hub $cfg: waiting for the handshakes"
 	tunnel_up "$OPS" 10.78.0.1 && tunnel_up "$MON" 10.79.0.1
@@ -343,8 +374,8 @@ FLOOD_MIN=100000
 flood_start() {
 	local mode=$1 file=$2 args=(--bidir -P 2) a b i
 	[ "$mode" = udp ] && args+=(-u -b "$UDP_TARGET" -l "$UDP_LEN")
-	ip netns exec "$MON" iperf3 -J --connect-timeout 5000 -c 10.79.0.1 \
-		-p 5202 -t 3600 "${args[@]}" > "$file" 2>&1 &
+	pin "$MON_CPU" ip netns exec "$MON" iperf3 -J --connect-timeout 5000 \
+		-c 10.79.0.1 -p 5202 -t 3600 "${args[@]}" > "$file" 2>&1 &
 	FLOOD_PID=$!
 	sleep 1
 	a=$(devstat "$HUB" "$BK_DEV")
@@ -402,13 +433,14 @@ mgmt_handshakes() {
 	echo "start $(now) $(devstat "$HUB" "$BK_DEV")" > "$f"
 	for i in $(seq "$HS_COUNT"); do
 		ms=- hs=-
-		if stock_wg "$OPS" set wg0 peer "$hub" remove &&
-		   peer_hub "$OPS" hub-mgmt 78 1 51821; then
-			out=$(timeout $((HS_TIMEOUT + 20)) ip netns exec "$OPS" \
-				ping -n -c 1 -W "$HS_TIMEOUT" 10.78.0.1 2>&1)
+		if wgx $FAR_KIND "$OPS" set $OPS_DEV peer "$hub" remove &&
+		   peer_hub "$OPS" $OPS_DEV hub-mgmt 78 1 51821; then
+			out=$(pin "$OPS_CPU" timeout $((HS_TIMEOUT + 20)) \
+				ip netns exec "$OPS" ping -n -c 1 \
+				-W "$HS_TIMEOUT" 10.78.0.1 2>&1)
 			ms=$(sed -n 's/.*bytes from.*time[=<]\([0-9.]*\) *ms.*/\1/p' \
 				<<<"$out" | head -n 1)
-			hs=$(stock_wg "$OPS" show wg0 latest-handshakes |
+			hs=$(wgx $FAR_KIND "$OPS" show $OPS_DEV latest-handshakes |
 				awk '{ print $2; exit }')
 		fi
 		echo "attempt $i $(now) ${ms:--} ${hs:--} $(flood_alive)" \
@@ -433,11 +465,11 @@ iso_phase() {
 	local lab=(scenario=iso config=$cfg phase=$phase)
 	t0=$(now) d0=$(devstat "$HUB" "$BK_DEV")
 	f=$RAW/iso-$cfg-$phase-ping.txt
-	mping "$OPS" 10.78.0.1 "$f"
+	mping "$OPS" 10.78.0.1 "$f" "$OPS_CPU"
 	rec ping "$f" "${lab[@]}" metric=mgmt-ping
 	note "iso $cfg $phase: mgmt ping p50 p99 max loss%: $(pstat "$f")"
 	f=$RAW/iso-$cfg-$phase-tcp.json
-	iperf "$OPS" "$f" -c 10.78.0.1 -p 5201 -t "$S"
+	IPERF_CPU=$OPS_CPU iperf "$OPS" "$f" -c 10.78.0.1 -p 5201 -t "$S"
 	rec iperf "$f" "${lab[@]}" metric=mgmt-tcp
 	note "iso $cfg $phase: mgmt TCP $(mbps "$f")"
 	t1=$(now) d1=$(devstat "$HUB" "$BK_DEV")
@@ -494,7 +526,8 @@ counters() {
 	t=$(now)
 	rx=$(ip -n "$HUB" -s -j link show dev "$BK_DEV" |
 		jq -c '.[0].stats64.rx')
-	mon=$(ip -n "$MON" -s -j link show dev wg0 | jq -c '.[0].stats64.tx')
+	mon=$(ip -n "$MON" -s -j link show dev "$MON_DEV" |
+		jq -c '.[0].stats64.tx')
 	deliv=$(ip netns exec "$HUB" nft -j list counter inet bench delivered |
 		jq -c '[.nftables[] | .counter? // empty][0] |
 			{packets, bytes}')
@@ -584,9 +617,11 @@ main() {
 		--arg u "$UDP_TARGET" --arg i "$PING_INTERVAL" --argjson n "$(nproc)" \
 		--arg sc "$SCENARIOS" --arg cf "$CONFIGS" \
 		--argjson hc "$HS_COUNT" --argjson ht "$HS_TIMEOUT" \
+		--arg far "$FAR" --arg mp "$MGMT_POLICY" \
 		'{kernel:$k, cmdline:$c, seconds:$s, rate:$r, burst:$b, rx_offer:$o,
 		  udp_target:$u, ping_interval:$i, cpus:$n, scenarios:$sc,
-		  configs:$cf, hs_count:$hc, hs_timeout_s:$ht}')" what=params
+		  configs:$cf, hs_count:$hc, hs_timeout_s:$ht, far:$far,
+		  mgmt_policy:$mp}')" what=params
 
 	if has "$SCENARIOS" tput; then
 		scenario_tput

@@ -42,7 +42,12 @@ METHOD = {
                   "B -> A; UDP -l 1350 with a high -b target, received "
                   "rate and loss as reported by the iperf3 server",
     "isolation": "hub namespace with a mgmt tunnel to 'ops' and a backend "
-                 "tunnel to 'mon' (stock wg on both peers, one veth each); "
+                 "tunnel to 'mon' (one veth each; far ends per "
+                 "params.far: 'pinned' = a wgplanes plane with cpus 0 "
+                 "in ops and cpus 1 in mon, ops's ping/iperf3 and the "
+                 "hub's mgmt server on CPU 0, mon's iperf3 and the hub's "
+                 "flood server on CPU 1, in every config; 'stock' = "
+                 "stock wg, unpinned); "
                  "mgmt ping from ops every ping_interval for S seconds "
                  "(per-reply RTT, nearest-rank percentiles), then mgmt "
                  "iperf3 TCP ops -> hub for S seconds; floods: iperf3 "
@@ -53,10 +58,10 @@ METHOD = {
                  "devices), stock-tc (plus tbf egress and matchall police "
                  "ingress on wg-backend at rate/burst), wgplanes (fleet "
                  "planes, backend 'cpus 1 rate R burst B', mgmt "
-                 "'priority high'); mgmt handshakes: after the ping and "
+                 "params.mgmt_policy); mgmt handshakes: after the ping and "
                  "TCP of each phase, with the flood still on, hs_count "
-                 "times: ops (stock wg, the initiator in every config) "
-                 "removes and re-adds its hub peer ('wg set wg0 peer K "
+                 "times: ops (the initiator in every config) "
+                 "removes and re-adds its hub peer ('set DEV peer K "
                  "remove', then the same peer, allowed-ips and endpoint) "
                  "and sends one ping to the hub's mgmt address; the echo "
                  "request waits for the handshake, so its reply's RTT "
@@ -345,8 +350,14 @@ def iso_rows(res):
 
 
 def iso_table(res):
+    p = res["params"]
+    far = p.get("far", "stock")
     out = ["b. isolation: mgmt while backend is flooded "
-           "(ping ms; TCP Mbit/s; flood Mbit/s to/from hub)"]
+           "(ping ms; TCP Mbit/s; flood Mbit/s to/from hub)",
+           "   far ends: %s; wgplanes mgmt policy: %s" %
+           ("wgplanes planes, ops on CPU 0, mon on CPU 1, apps pinned"
+            if far == "pinned" else "stock WireGuard, unpinned",
+            p.get("mgmt_policy", "priority high"))]
     w = (-9, -5, 7, 7, 7, 6, 7, 8, 7, 13)
     out.append(cols(w, ("config", "flood", "p50", "p99", "max", "loss%",
                         "p99/idl", "mgmt TCP", "TCP/idl", "backend")))

@@ -27,7 +27,7 @@
 # BENCH_HS_COUNT / BENCH_HS_TIMEOUT (fresh mgmt handshakes per phase and
 # the seconds after which one counts as failed, default 5 / 10), BENCH_FAR
 # (pinned or stock: the far ends of the hub, see "scenario: iso and rx"),
-# BENCH_MGMT_POLICY (the wgplanes mgmt plane's policy, "priority high").
+# BENCH_MGMT_POLICY (the wgplanes mgmt plane's policy, "cpus 0 priority high").
 
 TEST_NAME=bench
 . "$(dirname "$0")/../../selftests/lib.sh"
@@ -58,7 +58,7 @@ CONFIGS=${BENCH_CONFIGS:-stock stock-tc wgplanes}
 HS_COUNT=${BENCH_HS_COUNT:-5}
 HS_TIMEOUT=${BENCH_HS_TIMEOUT:-10}
 FAR=${BENCH_FAR:-pinned}
-MGMT_POLICY=${BENCH_MGMT_POLICY:-priority high}
+MGMT_POLICY=${BENCH_MGMT_POLICY:-cpus 0 priority high}
 
 # rec KIND FILE|JSON [KEY=VALUE...]: keep one measurement. The raw output
 # (ping text, iperf3 JSON, /proc/stat pair) is copied to $OUT/raw and
@@ -261,7 +261,7 @@ scenario_tput() {
 #   stock-tc  the same plus tc on wg-backend: egress tbf at RATE/BURST,
 #             ingress police at RATE/BURST (drop)
 #   wgplanes  a fleet: fleet0-backend "cpus 1 rate RATE burst BURST",
-#             fleet0-mgmt MGMT_POLICY ("priority high")
+#             fleet0-mgmt MGMT_POLICY ("cpus 0 priority high")
 HUB= OPS= MON= MGMT_DEV= BK_DEV= TC_ON=
 if [ "$FAR" = pinned ]; then
 	FAR_KIND=dut OPS_DEV=fleet0-mgmt MON_DEV=fleet0-backend
@@ -372,9 +372,11 @@ hub_teardown() {
 FLOOD_PID=
 FLOOD_MIN=100000
 flood_start() {
-	local mode=$1 file=$2 args=(--bidir -P 2) a b i
+	local mode=$1 file=$2 args=(--bidir -P 2) pre=() a b i
 	[ "$mode" = udp ] && args+=(-u -b "$UDP_TARGET" -l "$UDP_LEN")
-	pin "$MON_CPU" ip netns exec "$MON" iperf3 -J --connect-timeout 5000 \
+	# not through pin(): $! must be iperf3 itself, not a subshell
+	[ -z "$MON_CPU" ] || pre=(taskset -c "$MON_CPU")
+	"${pre[@]}" ip netns exec "$MON" iperf3 -J --connect-timeout 5000 \
 		-c 10.79.0.1 -p 5202 -t 3600 "${args[@]}" > "$file" 2>&1 &
 	FLOOD_PID=$!
 	sleep 1

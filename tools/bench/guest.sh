@@ -557,10 +557,13 @@ counters() {
 # kworkers cannot be pinned, so the sender's encryption shows on both CPUs:
 # the "sender" baseline (the same flood, outer packets dropped by nft in the
 # hub's prerouting before WireGuard sees them) measures what the sending
-# side and the veth cost alone.
+# side and the veth cost alone. With FAR=pinned, mon's plane moves to CPU 0
+# for this scenario, next to the sender.
 scenario_rx() {
 	local cfg=$1 variant=${2:-$1} c1 c2 pid
 	note "rx $variant: UDP $RX_OFFER from mon into the hub"
+	# the sender's plane where the sender runs, off the receiver's CPU
+	[ "$FAR_KIND" != dut ] || dut_wg "$MON" set "$MON_DEV" cpus 0
 	ip netns exec "$MON" taskset -c 0 iperf3 -c 10.79.0.1 -p 5203 -u \
 		-b "$RX_OFFER" -l "$UDP_LEN" -t 3600 > "$RAW/rx-client.txt" 2>&1 &
 	pid=$!

@@ -384,9 +384,9 @@ def iso_table(res):
             fmt(e.get("tcp_vs_idle"), "%.2f"), rates(fl))))
     out.extend(notes)
     out.append("")
-    out.append("   mgmt handshakes: fresh session each (ops, stock wg, "
-               "initiates; the hub responds), timeout %s s; ms = handshake "
-               "+ one round trip" % res["params"].get("hs_timeout_s", "?"))
+    out.append("   mgmt handshakes: fresh session each (ops initiates; "
+               "the hub responds), timeout %s s; ms = handshake + one "
+               "round trip" % res["params"].get("hs_timeout_s", "?"))
     w = (-9, -5, 7, 9, 9, 8, 13)
     out.append(cols(w, ("config", "flood", "done", "median", "max",
                         "flooded", "backend")))

@@ -4,17 +4,24 @@
 # The guest side of "make demo": a narrated tour, not a test.
 #
 # This VM is a fleet host. Its fleet fleet0 has four planes; a second
-# "host" (the network namespace "peer", one veth away) runs four stock
-# WireGuard interfaces, one per plane. We bring the tunnels up, ping over
-# each plane, give the planes their policies, flood the backend plane with
-# iperf3 and watch the mgmt plane's ping latency. Exits non-zero when a
-# tunnel does not come up.
+# "host" (the network namespace "peer", one veth away) has one WireGuard
+# tunnel end per plane. We bring the tunnels up, ping over each plane, give
+# the planes their policies, flood the backend plane with iperf3 and watch
+# the mgmt plane's ping latency. Exits non-zero when a tunnel does not come
+# up.
+#
+# DEMO_FAR=pinned (the default): the peer host is another fleet host, its
+# planes kept to their CPUs like ours (mgmt CPU 0, backend CPU 1): a real
+# second host has CPUs of its own, and in this one VM that is how it keeps
+# off ours. DEMO_FAR=stock: the peer host runs four stock WireGuard
+# interfaces, whose crypto runs on both of the VM's CPUs, flood included.
 set -e
 cd "$(dirname "$0")/.."
 top=$PWD
 WGPLANES=${WGPLANES:-$top/tools/wgplanes/wgplanes}
 PATH=$(dirname "$WGPLANES"):$PATH
 SECS=${DEMO_SECONDS:-6}
+FAR=${DEMO_FAR:-pinned}
 ROLES=(enroll mgmt backend storage)
 
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
@@ -37,12 +44,11 @@ flood= server=
 selftests/hold_keys.sh &
 holder=$!
 
-# latency NS ADDR LABEL: SECS seconds of pings every 20 ms; prints and
-# remembers "p50 p99".
+# latency NS ADDR LABEL: SECS seconds of pings every 20 ms, from CPU 0;
+# prints and remembers "p50 p99".
 latency() {
-	ip netns exec "$1" ping -n -i 0.02 -c $((SECS * 50)) -w $((2 * SECS + 5)) \
-		"$2" > "$tmp/ping.$3" \
-		2>&1 || true
+	taskset -c 0 ip netns exec "$1" ping -n -i 0.02 -c $((SECS * 50)) \
+		-w $((2 * SECS + 5)) "$2" > "$tmp/ping.$3" 2>&1 || true
 	read -r p50 p99 max loss < <(python3 "$top/tools/bench/parse.py" stats \
 		"$tmp/ping.$3")
 	printf '  mgmt ping, %-26s p50 %s ms   p99 %s ms   max %s ms   loss %s%%\n' \
@@ -58,8 +64,13 @@ story "One link creates the fleet and its four planes."
 run ip link add fleet0 type wgplanes
 run ip -br link
 
-story "The other side: an ordinary host (namespace 'peer') with four stock
-# WireGuard interfaces wg0..wg3, ports 51820-51823, one veth away."
+if [ "$FAR" = stock ]; then
+	story "The other side: an ordinary host (namespace 'peer') with four
+# stock WireGuard interfaces wg0..wg3, ports 51820-51823, one veth away."
+else
+	story "The other side: another fleet host (namespace 'peer') with its own
+# fleet, one veth away. (DEMO_FAR=stock: four stock WireGuard interfaces.)"
+fi
 run ip netns add peer
 run ip link add uplink type veth peer name eth0 netns peer
 run ip addr add 192.168.50.1/24 dev uplink
@@ -77,17 +88,34 @@ for i in 0 1 2 3; do
 done
 umask 022
 
-story "Stock WireGuard on the peer host, configured with wg as usual."
-for i in 0 1 2 3; do
-	n=$((77 + i)) port=$((51820 + i))
-	run ip -n peer link add wg$i type wireguard
-	run ip netns exec peer wg set wg$i listen-port $port \
-		private-key "$tmp/peer-$i.key" \
-		peer "$(cat "$tmp/fleet-$i.pub")" allowed-ips 10.$n.0.0/16 \
-		endpoint 192.168.50.1:$port
-	run ip -n peer addr add 10.$n.0.2/16 dev wg$i
-	run ip -n peer link set wg$i up
-done
+if [ "$FAR" = stock ]; then
+	story "Stock WireGuard on the peer host, configured with wg as usual."
+	for i in 0 1 2 3; do
+		n=$((77 + i)) port=$((51820 + i))
+		run ip -n peer link add wg$i type wireguard
+		run ip netns exec peer wg set wg$i listen-port $port \
+			private-key "$tmp/peer-$i.key" \
+			peer "$(cat "$tmp/fleet-$i.pub")" \
+			allowed-ips 10.$n.0.0/16 endpoint 192.168.50.1:$port
+		run ip -n peer addr add 10.$n.0.2/16 dev wg$i
+		run ip -n peer link set wg$i up
+	done
+else
+	story "The peer host's fleet: each of its planes peers with ours, and its
+# mgmt and backend planes keep to CPU 0 and CPU 1."
+	run ip -n peer link add fleet0 type wgplanes
+	for i in 0 1 2 3; do
+		r=${ROLES[$i]} n=$((77 + i)) port=$((51820 + i))
+		run ip netns exec peer wgplanes set fleet0-$r listen-port $port \
+			private-key "$tmp/peer-$i.key" \
+			peer "$(cat "$tmp/fleet-$i.pub")" \
+			allowed-ips 10.$n.0.0/16 endpoint 192.168.50.1:$port
+		run ip -n peer addr add 10.$n.0.2/16 dev fleet0-$r
+		run ip -n peer link set fleet0-$r up
+	done
+	run ip netns exec peer wgplanes set fleet0-mgmt cpus 0
+	run ip netns exec peer wgplanes set fleet0-backend cpus 1
+fi
 
 story "Each plane is configured like a wg interface, with the wgplanes tool."
 for i in 0 1 2 3; do
@@ -100,8 +128,8 @@ for i in 0 1 2 3; do
 	run ip link set fleet0-$r up
 done
 
-story "Each plane talks to its stock WireGuard peer (the first ping waits
-# for the handshake)."
+story "Each plane talks to its peer (the first ping waits for the
+# handshake)."
 for i in 0 1 2 3; do
 	r=${ROLES[$i]} n=$((77 + i))
 	ping -c 1 -W 5 10.$n.0.2 >/dev/null 2>&1 || true
@@ -113,9 +141,10 @@ run ip netns exec peer ping -c 2 -i 0.2 -W 2 10.78.0.1 ||
 run wgplanes show fleet0-mgmt
 
 story "Policies: the backend plane gets CPU 1 only and a rate guard of
-# 40 Mbit/s; the mgmt plane gets high-priority crypto workers."
+# 40 Mbit/s; the mgmt plane gets CPU 0, which no noisy plane has, and
+# high-priority workers."
 run wgplanes set fleet0-backend cpus 1 rate 40mbit burst 64k
-run wgplanes set fleet0-mgmt priority high
+run wgplanes set fleet0-mgmt cpus 0 priority high
 run wgplanes show fleet0-backend
 
 story "mgmt latency at rest: the peer pings the fleet's mgmt address every
@@ -123,15 +152,20 @@ story "mgmt latency at rest: the peer pings the fleet's mgmt address every
 latency peer 10.78.0.1 idle
 
 story "Now the backend plane is flooded: iperf3, TCP, 2 streams each way
-# between the peer and the fleet's backend address."
-iperf3 -s -B 10.79.0.1 -p 5202 >/dev/null 2>&1 &
+# between the peer and the fleet's backend address. Both iperf3s run on
+# CPU 1, as an operator would pin a metrics collector next to its plane.$(
+[ "$FAR" != stock ] || printf '\n# %s\n# %s\n# %s' \
+	"The peer 'host' shares this VM's two CPUs: its stock WireGuard" \
+	"encrypts the flood on both of them, CPU 0 included, which a real" \
+	"second host would not do: expect the mgmt latency to suffer here.")"
+taskset -c 1 iperf3 -s -B 10.79.0.1 -p 5202 >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 50); do
 	ss -Htln | grep -q ':5202 ' && break
 	sleep 0.1
 done
-say "ip netns exec peer iperf3 -c 10.79.0.1 -p 5202 --bidir -P 2 -t $((SECS + 6)) &"
-ip netns exec peer iperf3 -c 10.79.0.1 -p 5202 --bidir -P 2 \
+say "taskset -c 1 ip netns exec peer iperf3 -c 10.79.0.1 -p 5202 --bidir -P 2 -t $((SECS + 6)) &"
+taskset -c 1 ip netns exec peer iperf3 -c 10.79.0.1 -p 5202 --bidir -P 2 \
 	-t $((SECS + 6)) -J > "$tmp/flood.json" 2>&1 &
 flood=$!
 sleep 3

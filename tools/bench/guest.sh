@@ -93,12 +93,16 @@ require_cmd iperf3 tc nft taskset jq
 
 # ------------------------------------------------------------- helpers
 
+# $(on_cpu CPU) CMD...: CMD on CPU, or on any CPU for "". A prefix, not a
+# wrapper function, so that "$(on_cpu 1) CMD &" leaves CMD itself in $!.
+on_cpu() { [ -z "$1" ] || echo "taskset -c $1"; }
+
 # iperf_server NS PORT [CPU]: an iperf3 server in NS, killed at teardown.
 SERVERS=()
 iperf_server() {
-	local ns=$1 port=$2 cpu=$3 pre=()
-	[ -z "$cpu" ] || pre=(taskset -c "$cpu")
-	ip netns exec "$ns" "${pre[@]}" iperf3 -s -p "$port" >/dev/null 2>&1 &
+	local ns=$1 port=$2 cpu=$3
+	$(on_cpu "$cpu") ip netns exec "$ns" iperf3 -s -p "$port" \
+		>/dev/null 2>&1 &
 	SERVERS+=($!)
 	wait_until 10 sh -c "ip netns exec $ns ss -Htln | grep -q ':$port '"
 }
@@ -129,7 +133,7 @@ stop_pid() {
 iperf() {
 	local ns=$1 file=$2
 	shift 2
-	pin "${IPERF_CPU:-}" timeout $((S + 40)) ip netns exec "$ns" \
+	$(on_cpu "${IPERF_CPU:-}") timeout $((S + 40)) ip netns exec "$ns" \
 		iperf3 -J --connect-timeout 5000 "$@" > "$file" 2>&1
 }
 
@@ -141,7 +145,7 @@ mping() {
 	local n
 	n=$(awk -v s="$S" -v i="$PING_INTERVAL" 'BEGIN { print int(s / i) }')
 	# SIGINT, not TERM, if it overruns: ping then prints what it has
-	pin "${4:-}" timeout -s INT $((2 * S + 30)) ip netns exec "$1" ping -n \
+	$(on_cpu "${4:-}") timeout -s INT $((2 * S + 30)) ip netns exec "$1" ping -n \
 		-i "$PING_INTERVAL" -c "$n" -w $((2 * S + 5)) "$2" > "$3" 2>&1
 }
 
@@ -270,12 +274,6 @@ else
 	FAR_KIND=stock OPS_DEV=wg0 MON_DEV=wg0
 	OPS_CPU= MON_CPU=
 fi
-# pin CPU CMD...: CMD on CPU when FAR=pinned ("" for any CPU)
-pin() {
-	local cpu=$1
-	shift
-	if [ -n "$cpu" ]; then taskset -c "$cpu" "$@"; else "$@"; fi
-}
 
 # hub_tunnel KIND DEV HUBKEY HUBPORT NET NS FDEV FCPU PEERKEY LINK: DEV in
 # the hub (KIND; "dut" is a plane FLEET-ROLE), 10.NET.0.1/16 on HUBPORT,
@@ -372,11 +370,9 @@ hub_teardown() {
 FLOOD_PID=
 FLOOD_MIN=100000
 flood_start() {
-	local mode=$1 file=$2 args=(--bidir -P 2) pre=() a b i
+	local mode=$1 file=$2 args=(--bidir -P 2) a b i
 	[ "$mode" = udp ] && args+=(-u -b "$UDP_TARGET" -l "$UDP_LEN")
-	# not through pin(): $! must be iperf3 itself, not a subshell
-	[ -z "$MON_CPU" ] || pre=(taskset -c "$MON_CPU")
-	"${pre[@]}" ip netns exec "$MON" iperf3 -J --connect-timeout 5000 \
+	$(on_cpu "$MON_CPU") ip netns exec "$MON" iperf3 -J --connect-timeout 5000 \
 		-c 10.79.0.1 -p 5202 -t 3600 "${args[@]}" > "$file" 2>&1 &
 	FLOOD_PID=$!
 	sleep 1
@@ -437,7 +433,7 @@ mgmt_handshakes() {
 		ms=- hs=-
 		if wgx $FAR_KIND "$OPS" set $OPS_DEV peer "$hub" remove &&
 		   peer_hub "$OPS" $OPS_DEV hub-mgmt 78 1 51821; then
-			out=$(pin "$OPS_CPU" timeout $((HS_TIMEOUT + 20)) \
+			out=$($(on_cpu "$OPS_CPU") timeout $((HS_TIMEOUT + 20)) \
 				ip netns exec "$OPS" ping -n -c 1 \
 				-W "$HS_TIMEOUT" 10.78.0.1 2>&1)
 			ms=$(sed -n 's/.*bytes from.*time[=<]\([0-9.]*\) *ms.*/\1/p' \

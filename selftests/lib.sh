@@ -148,11 +148,30 @@ kmsg_clean() {
 		"$WGPLANES_TOP/tools/vm/check-kmsg"
 }
 
+# kmemleak_clean: on a kernel with kmemleak (the debug kernel), nothing
+# is unreferenced. kmemleak ignores objects younger than 5 s, so wait
+# that long after the test's last object went away, and scan twice (an
+# object whose contents changed since the last scan is not reported yet).
+# Reports are cleared, so that the next test starts clean.
+kmemleak_clean() {
+	local f=/sys/kernel/debug/kmemleak out
+	[ -w "$f" ] || return 0
+	sleep 5
+	echo scan > "$f"
+	echo scan > "$f"
+	out=$(cat "$f")
+	echo clear > "$f"
+	[ -z "$out" ] && return 0
+	echo "$out" | head -n 60
+	return 1
+}
+
 test_end() {
 	_run_cleanups
 	# namespaces are torn down asynchronously: let that settle, so a
 	# report from teardown is caught by this test.
 	sleep 0.2
+	check "no kernel memory leak (kmemleak)" kmemleak_clean
 	check "kernel log clean" kmsg_clean
 	if [ "$_failures" -ne 0 ]; then
 		echo "# $TEST_NAME: $_failures of $_checks checks failed"

@@ -105,6 +105,26 @@ require_module() {
 	[ -d /sys/module/wgplanes ] || skip "the wgplanes module is not loaded"
 }
 
+# on_debug_kernel: the running kernel is the debug kernel of
+# tools/debug-kernel/build (KASAN, lockdep, kmemleak; about 10x slower).
+on_debug_kernel() {
+	case "$(uname -r)" in
+	*-wgpdebug) return 0 ;;
+	esac
+	return 1
+}
+
+# timing_check DESCRIPTION COMMAND...: a check of a rate or a duration. The
+# debug kernel cannot reach the rates the tests set, so there it is skipped
+# with the reason printed (and not counted as passed).
+timing_check() {
+	if on_debug_kernel; then
+		echo "# SKIP: $1 (a timing check; the debug kernel is ~10x slower)"
+		return 0
+	fi
+	check "$@"
+}
+
 # new_ns VAR: create a namespace with a unique name, store it in VAR.
 new_ns() {
 	local name="wgp-$TEST_NAME-$$-${#_namespaces[@]}"

@@ -24,7 +24,7 @@
 #          veth pa 10.0.2.1 -- ns $A: the attacker 10.0.2.2
 #   inner: plane 192.168.77.1, stock 192.168.77.2
 #
-# FUZZ_PACKETS=N sets the count (the debug kernel defaults to 200,000:
+# FUZZ_PACKETS=N sets the count (the debug kernel defaults to 100,000:
 # it is ten times slower); FUZZ_SEED=N repeats a run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_wg.sh"
@@ -38,7 +38,7 @@ FUZZER=$SELFTESTS_DIR/progs/pktfuzz
 	skip "selftests/progs/pktfuzz is not built (make -C selftests)"
 
 case "$(uname -r)" in
-*-wgpdebug)	FUZZ_PACKETS=${FUZZ_PACKETS:-200000} ;;
+*-wgpdebug)	FUZZ_PACKETS=${FUZZ_PACKETS:-100000} ;;
 *)		FUZZ_PACKETS=${FUZZ_PACKETS:-1000000} ;;
 esac
 FUZZ_SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
@@ -108,26 +108,46 @@ s ping -c 5 -i 0.2 -W 2 192.168.77.1 >/dev/null 2>&1 || true
 sleep 1
 kill $tcpdump_pid
 wait $tcpdump_pid 2>/dev/null || true
-check_output "packets of the session captured" \
-	'[1-9][0-9]* packets' tcpdump -r "$T/session.pcap" -n
+captured() {
+	[ "$(tcpdump -r "$T/session.pcap" -n 2>/dev/null | wc -l)" -ge 4 ]
+}
+check "packets of the session captured (handshake and data)" captured
+
+queues_empty() {
+	[ "$(plane_value "$P" fleet0-mgmt hsqueue_used)" = 0 ] &&
+		[ "$(plane_value "$P" fleet0-mgmt decqueue_used)" = 0 ]
+}
 
 # snapshot NAME: all counters of the namespace's planes, nft counters and
-# the UDP MIB
+# the UDP MIB, taken while nothing arrives: nft's count and the plane's
+# counters stay the same over 0.5 s, and the plane's queues are empty (a
+# keepalive or a ping reply between the reads would be counted on one side
+# only).
 snapshot() {
-	wgp show all --json > "$T/$1.json"
+	local i a b
+	for i in $(seq 30); do
+		a=$(nftc any)
+		wgp show all --json > "$T/$1.json"
+		sleep 0.5
+		wgp show all --json > "$T/$1.2.json"
+		b=$(nftc any)
+		[ "$a" = "$b" ] && cmp -s "$T/$1.json" "$T/$1.2.json" &&
+			queues_empty && break
+	done
 	{
 		echo "attacker $(nftc attacker)"
 		echo "stock $(nftc stock)"
-		echo "any $(nftc any)"
+		echo "any $a"
 		echo "others $(nftc others)"
 		p awk '/^Udp:/ { if (!h) { split($0, n); h = 1 }
 			else for (i = 2; i <= NF; i++) print "udp_" n[i], $i }' \
 			/proc/net/snmp
 	} > "$T/$1.txt"
+	[ "$a" = "$b" ] || fail "no quiet moment for the $1 snapshot"
 }
 
 snapshot before
-p ping -i 0.2 -W 1 192.168.77.2 > "$T/ping.log" 2>&1 &
+ip netns exec "$P" ping -i 0.2 -W 1 192.168.77.2 > "$T/ping.log" 2>&1 &
 ping_pid=$!
 at_exit kill $ping_pid
 sleep 1
@@ -148,13 +168,11 @@ check "pktfuzz sent at least $FUZZ_PACKETS datagrams" \
 	test "${sent:-0}" -ge "$FUZZ_PACKETS"
 
 # The queues drain; the ping goes on a little after the flood.
-queues_empty() {
-	[ "$(plane_value "$P" fleet0-mgmt hsqueue_used)" = 0 ] &&
-		[ "$(plane_value "$P" fleet0-mgmt decqueue_used)" = 0 ]
-}
-check "the plane's queues drain after the flood" wait_until 60 queues_empty
+check "the plane's queues drain after the flood" wait_until 120 queues_empty
 sleep 2
+# SIGINT: ping prints its summary and exits
 kill -INT $ping_pid
+wait_until 10 sh -c "! kill -0 $ping_pid" || kill $ping_pid
 wait $ping_pid 2>/dev/null || true
 tail -n 3 "$T/ping.log" | sed 's/^/# ping: /'
 snapshot after

@@ -351,7 +351,8 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 	rcu_read_unlock_bh();
 
 	if (!skb->len) {
-		/* a keepalive */
+		/* a keepalive: valid, but not a packet of the device */
+		wgp_count(plane, WGPLANES_CNT_RX_KEEPALIVES);
 		consume_skb(skb);
 		return NULL;
 	}

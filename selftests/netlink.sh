@@ -195,8 +195,8 @@ expect "plane identity: index, name, fleet" \
 	"d['plane-index'] == 1 and d['plane-name'] == 'mgmt' and d['fleet-ifindex'] == $(nsx cat /sys/class/net/fleet0/ifindex)"
 expect "policy round-trips" \
 	"d['policy'] == {'cpus': '0', 'priority': 1, 'rate': 1000000, 'burst': 15000, 'txq-len': 512, 'encq-len': 1024, 'decq-len': 2048, 'hsq-len': 256, 'effective-cpus': '0', 'encq-used': 0, 'decq-used': 0, 'hsq-used': 0}"
-expect "counters: all 32, zero" \
-	"len(d['counters']) == 32 and not any(d['counters'].values())"
+expect "counters: all 33, zero" \
+	"len(d['counters']) == 33 and not any(d['counters'].values())"
 expect "peer A round-trips (psk, v4 endpoint, keepalive, IPs)" \
 	"peers['$PA']['preshared-key'] == '$PSK' and peers['$PA']['endpoint'] == '192.0.2.1:51820' and peers['$PA']['persistent-keepalive-interval'] == 25 and peers['$PA']['allowedips'] == ['10.78.0.2/32', 'fd78::2/128'] and peers['$PA']['protocol-version'] == 1"
 expect "peer B round-trips (v6 endpoint, prefixes, no psk)" \
@@ -274,7 +274,7 @@ d['ifname'] == 'fleet0' and d['plane-slots'] == 4 and
 [p['name'] for p in d['planes']] == ['enroll', 'mgmt', 'backend', 'storage'] and
 [p['ifname'] for p in d['planes'][:3]] == ['fleet0-enroll', 'fleet0-mgmt', 'fleet0-backend'] and
 all('netnsid' not in p for p in d['planes'][:3]) and
-d['planes'][3].get('netnsid', -1) >= 0 and len(d['counters']) == 32"
+d['planes'][3].get('netnsid', -1) >= 0 and len(d['counters']) == 33"
 check "fleet dump lists the fleet" nl fleet-get \
 	--expect "[f['ifname'] for f in d] == ['fleet0']"
 

@@ -96,6 +96,7 @@ COUNTERS = [
     'drop-allowedips', 'drop-no-peer', 'drop-no-endpoint', 'drop-txq-full',
     'drop-encq-full', 'drop-decq-full', 'drop-hsq-full', 'drop-rx-rate',
     'tx-throttled', 'drop-nomem', 'drop-handshake-timeout', 'drop-tx-error',
+    'rx-keepalives',
 ]
 
 # attribute spaces: name -> (type, kind)

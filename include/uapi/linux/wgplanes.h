@@ -224,6 +224,7 @@ enum wgplanes_counter {
 	WGPLANES_CNT_DROP_NOMEM,
 	WGPLANES_CNT_DROP_HANDSHAKE_TIMEOUT, /* staged, no handshake in time */
 	WGPLANES_CNT_DROP_TX_ERROR,	/* outer send failed: no route, socket */
+	WGPLANES_CNT_RX_KEEPALIVES,	/* authentic keepalives received */
 	__WGPLANES_CNT_LAST
 };
 

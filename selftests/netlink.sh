@@ -336,18 +336,22 @@ NLFUZZ=$SELFTESTS_DIR/progs/nlfuzz
 nsx ip link add stall0 type wgplanes
 check "300 peers on a plane" nl bulk-peers stall0-mgmt 300 --aips 4 --seed stall
 # start_stall PLANE: a reader that reads the dump's first message, no more
+# (not in a command substitution: that would wait for the reader)
 start_stall() {
 	: > "$tmp/stall.out"
-	ip netns exec "$ns" "$NLFUZZ" stall "$1" > "$tmp/stall.out" &
+	ip netns exec "$ns" "$NLFUZZ" stall "$1" > "$tmp/stall.out" 2>&1 &
 	reader=$!
 	at_exit "kill $reader"
-	wait_until 60 grep -q stalled "$tmp/stall.out"
 }
-check "a dump of 300 peers stalls after its first message" start_stall stall0-mgmt
-ip -n "$ns" link del stall0 &
+start_stall stall0-mgmt
+check "a dump of 300 peers stalls after its first message" \
+	wait_until 60 grep -q stalled "$tmp/stall.out"
+# (a zombie still answers kill -0: the deleter leaves a file when done)
+{ r=0; ip -n "$ns" link del stall0 || r=$?; echo $r > "$tmp/del.rc"; } \
+	> /dev/null 2>&1 &
 deleter=$!
 check "ip link del of the fleet completes while the dump stalls" \
-	wait_until 60 sh -c "! kill -0 $deleter"
+	wait_until 60 test -s "$tmp/del.rc"
 kill "$reader" 2>/dev/null || true
 wait "$reader" 2>/dev/null || true
 wait "$deleter" || true
@@ -359,12 +363,16 @@ check "the fleet is gone" sh -c "! ip -n $ns link show stall0"
 if [ -n "${WGPLANES_KO:-}" ] && [ -r "$WGPLANES_KO" ]; then
 	nsx ip link add stall1 type wgplanes
 	nl bulk-peers stall1-mgmt 300 --aips 4 --seed stall >/dev/null
-	check "a second dump stalls" start_stall stall1-mgmt
-	rmmod wgplanes > "$tmp/rmmod.out" 2>&1 &
+	start_stall stall1-mgmt
+	check "a second dump stalls" \
+		wait_until 60 grep -q stalled "$tmp/stall.out"
+	{ r=0; rmmod wgplanes || r=$?; echo $r > "$tmp/rmmod.rc"; } \
+		> "$tmp/rmmod.out" 2>&1 < /dev/null &
 	unloader=$!
 	check "rmmod returns while a dump stalls" \
-		wait_until 60 sh -c "! kill -0 $unloader"
-	if wait "$unloader"; then
+		wait_until 60 test -s "$tmp/rmmod.rc"
+	wait "$unloader" || true
+	if [ "$(cat "$tmp/rmmod.rc")" = 0 ]; then
 		log "rmmod unloaded the module with a dump pending"
 	else
 		check_output "rmmod refused: the dump holds the module" \

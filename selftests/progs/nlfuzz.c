@@ -459,7 +459,7 @@ static void build_set_plane(struct msg *m)
 		size_t n = nest_start(m, WGPLANES_A_PEERS);
 
 		/* a few peers; now and then a huge count of tiny ones */
-		k = chance(97) ? rn(8) : 200 + rn(1200);
+		k = chance(99) ? rn(8) : 200 + rn(1200);
 		for (i = 0; i < k; i++)
 			put_peer(m, k > 8 ? 0 : 6);
 		nest_end(m, n);
@@ -804,7 +804,8 @@ static void one_message(void)
 		if (chance(97)) {
 			d = nest_start(&req, IFLA_INFO_DATA);
 			build_link_data(&req);
-			if (chance(85))
+			/* last: what comes before it is checked first */
+			if (chance(93))
 				put_junk(&req, WGPLANES_LINK_A_MAX);
 			nest_end(&req, d);
 		}

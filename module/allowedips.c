@@ -12,6 +12,7 @@
  * new trie, and both give the right answer for every address.
  */
 #include <linux/slab.h>
+#include <linux/sched.h>
 #include <linux/skbuff.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -321,7 +322,11 @@ void wgp_allowedips_init(struct wgp_allowedips *t)
 	t->seq = 1;
 }
 
-/* Post-order walk using parent pointers: no recursion, no extra memory. */
+/*
+ * Post-order walk using parent pointers: no recursion, no extra memory.
+ * The trie is unpublished first and @lock held, so the walk may sleep: a
+ * plane with 100,000 allowed IPs must not hold the CPU for the whole walk.
+ */
 static void free_trie(struct wgp_aip_node __rcu **root, struct mutex *lock)
 {
 	struct wgp_aip_node *node = deref_locked(*root, lock), *parent, *c;
@@ -342,6 +347,7 @@ static void free_trie(struct wgp_aip_node __rcu **root, struct mutex *lock)
 		list_del_init(&node->peer_list);
 		node_free(node);
 		node = parent;
+		cond_resched();
 	}
 }
 
@@ -387,8 +393,10 @@ void wgp_allowedips_remove_by_peer(struct wgp_allowedips *t,
 	struct wgp_aip_node *node, *tmp;
 
 	lockdep_assert_held(lock);
-	list_for_each_entry_safe(node, tmp, &peer->allowedips_list, peer_list)
+	list_for_each_entry_safe(node, tmp, &peer->allowedips_list, peer_list) {
 		remove_node(t, node, lock);
+		cond_resched();
+	}
 }
 
 int wgp_allowedips_read_node(struct wgp_aip_node *node, u8 ip[16], u8 *cidr)

@@ -47,6 +47,7 @@ struct wgp_plane {
 	struct net_device *dev;
 	struct wgp_fleet *fleet;	/* NULL once detached; READ_ONCE */
 	unsigned int index;
+	u64 id;				/* unique while the module is loaded */
 	char name[WGPLANES_PLANE_NAME_LEN];	/* role: "mgmt", ... */
 	/* the namespace of the UDP sockets: where the fleet was created */
 	struct net *creating_net;

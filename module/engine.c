@@ -285,6 +285,7 @@ void wgp_plane_identity_changed(struct wgp_plane *plane)
 	list_for_each_entry(peer, &plane->peer_list, plane_list) {
 		wgp_keypairs_clear(peer);
 		wgp_handshake_clear(peer);
+		cond_resched();
 	}
 }
 

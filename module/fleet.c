@@ -13,6 +13,9 @@
 #include "device.h"
 #include "fleet.h"
 
+/* Tells a plane from a later one that got its ifindex (netlink dumps). */
+static atomic64_t wgp_plane_ids = ATOMIC64_INIT(0);
+
 static const char * const wgp_default_plane_names[WGPLANES_DEFAULT_PLANES] = {
 	"enroll", "mgmt", "backend", "storage",
 };
@@ -124,8 +127,16 @@ static int wgp_parse_plane_names(struct nlattr *nest, unsigned int nplanes,
 					    "plane name for a plane index beyond the plane count");
 			return -EINVAL;
 		}
-		if (nla_len(attr) < 1 ||
-		    nla_len(attr) > WGPLANES_PLANE_NAME_LEN ||
+		if (names[i - 1][0]) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "two names for the same plane");
+			return -EINVAL;
+		}
+		if (nla_len(attr) < 1 || !*(char *)nla_data(attr)) {
+			NL_SET_ERR_MSG_ATTR(extack, attr, "empty plane name");
+			return -EINVAL;
+		}
+		if (nla_len(attr) > WGPLANES_PLANE_NAME_LEN ||
 		    strnlen(nla_data(attr), nla_len(attr)) >=
 			WGPLANES_PLANE_NAME_LEN) {
 			NL_SET_ERR_MSG_ATTR(extack, attr,
@@ -136,6 +147,11 @@ static int wgp_parse_plane_names(struct nlattr *nest, unsigned int nplanes,
 		ret = wgp_check_plane_name(names[i - 1], attr, extack);
 		if (ret)
 			return ret;
+	}
+	if (rem) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "trailing bytes after the plane names");
+		return -EINVAL;
 	}
 defaults:
 	for (i = 0; i < nplanes; i++) {
@@ -158,13 +174,36 @@ defaults:
 	return 0;
 }
 
+static const struct nla_policy wgp_fleet_policy[WGPLANES_LINK_A_MAX + 1] = {
+	[WGPLANES_LINK_A_PLANES] = NLA_POLICY_RANGE(NLA_U32, 1,
+						    WGPLANES_MAX_PLANES),
+	[WGPLANES_LINK_A_PLANE_NAMES] = { .type = NLA_NESTED },
+};
+
 static int wgp_fleet_validate(struct nlattr *tb[], struct nlattr *data[],
 			      struct netlink_ext_ack *extack)
 {
+	struct nlattr *a;
+	int rem, ret;
+
 	if (tb[IFLA_ADDRESS]) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
 				    "a fleet has no link-layer address");
 		return -EINVAL;
+	}
+	if (!tb[IFLA_LINKINFO])
+		return 0;
+	/*
+	 * rtnetlink parses IFLA_INFO_DATA leniently (unknown types are
+	 * ignored): check it as strictly as the generic netlink family.
+	 */
+	nla_for_each_nested(a, tb[IFLA_LINKINFO], rem) {
+		if (nla_type(a) != IFLA_INFO_DATA)
+			continue;
+		ret = nla_validate_nested(a, WGPLANES_LINK_A_MAX,
+					  wgp_fleet_policy, extack);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -208,6 +247,7 @@ static int wgp_fleet_add_plane(struct wgp_fleet *fleet, unsigned int index,
 	plane = netdev_priv(dev);
 	plane->fleet = fleet;
 	plane->index = index;
+	plane->id = atomic64_inc_return(&wgp_plane_ids);
 	strscpy(plane->name, name, sizeof(plane->name));
 	plane->creating_net = fleet->creating_net;
 
@@ -308,12 +348,6 @@ static int wgp_fleet_fill_info(struct sk_buff *skb,
 
 	return nla_put_u32(skb, WGPLANES_LINK_A_PLANES, fleet->nplanes);
 }
-
-static const struct nla_policy wgp_fleet_policy[WGPLANES_LINK_A_MAX + 1] = {
-	[WGPLANES_LINK_A_PLANES] = NLA_POLICY_RANGE(NLA_U32, 1,
-						    WGPLANES_MAX_PLANES),
-	[WGPLANES_LINK_A_PLANE_NAMES] = { .type = NLA_NESTED },
-};
 
 struct rtnl_link_ops wgp_fleet_link_ops __read_mostly = {
 	.kind		= WGPLANES_LINK_KIND,

@@ -9,6 +9,13 @@
  * its length, "0 or at least N") for the whole message before changing
  * anything.
  *
+ * Permissions, as stock WireGuard: GET_PLANE and SET_PLANE need
+ * CAP_NET_ADMIN in the user namespace that owns the plane's network
+ * namespace (the core checks GENL_UNS_ADMIN_PERM before any parsing), so
+ * nothing of a plane's peers or keys reaches anybody else. GET_FLEET is
+ * open: fleet layout, plane names and summed counters, what "ip -s link"
+ * shows anyway.
+ *
  * Locking: RTNL, then plane->conf_lock. SET_PLANE needs only conf_lock.
  */
 #include <linux/netdevice.h>
@@ -16,6 +23,7 @@
 #include <linux/capability.h>
 #include <linux/cpumask.h>
 #include <linux/slab.h>
+#include <linux/sched.h>
 #include <linux/socket.h>
 #include <linux/string.h>
 #include <linux/time64.h>
@@ -290,9 +298,11 @@ out:
 	return ret;
 }
 
-/* Plane attributes of the first message of a dump; RTNL and conf_lock. */
-static int wgp_put_plane(struct sk_buff *skb, struct wgp_plane *plane,
-			 bool keys)
+/*
+ * Plane attributes of the first message of a dump; RTNL and conf_lock. The
+ * core let only CAP_NET_ADMIN in the plane's namespace in (ops below).
+ */
+static int wgp_put_plane(struct sk_buff *skb, struct wgp_plane *plane)
 {
 	struct wgp_fleet *fleet = plane->fleet;
 	u64 c[__WGPLANES_CNT_LAST];
@@ -310,8 +320,8 @@ static int wgp_put_plane(struct sk_buff *skb, struct wgp_plane *plane,
 	    nla_put_u32(skb, WGPLANES_A_FLEET_IFINDEX, fleet->dev->ifindex))
 		return -EMSGSIZE;
 	if (plane->has_identity) {
-		if ((keys && nla_put(skb, WGPLANES_A_PRIVATE_KEY,
-				     WGPLANES_KEY_LEN, plane->private_key)) ||
+		if (nla_put(skb, WGPLANES_A_PRIVATE_KEY, WGPLANES_KEY_LEN,
+			    plane->private_key) ||
 		    nla_put(skb, WGPLANES_A_PUBLIC_KEY, WGPLANES_KEY_LEN,
 			    plane->public_key))
 			return -EMSGSIZE;
@@ -323,8 +333,7 @@ static int wgp_put_plane(struct sk_buff *skb, struct wgp_plane *plane,
 	return wgp_put_counters(skb, WGPLANES_A_COUNTERS, c);
 }
 
-static int wgp_put_peer_head(struct sk_buff *skb, struct wgp_peer *peer,
-			     bool keys)
+static int wgp_put_peer_head(struct sk_buff *skb, struct wgp_peer *peer)
 {
 	struct __kernel_timespec ts = {
 		.tv_sec = peer->last_handshake.tv_sec,
@@ -335,8 +344,8 @@ static int wgp_put_peer_head(struct sk_buff *skb, struct wgp_peer *peer,
 	if (nla_put(skb, WGPLANES_PEER_A_PUBLIC_KEY, WGPLANES_KEY_LEN,
 		    peer->public_key))
 		return -EMSGSIZE;
-	if (keys && nla_put(skb, WGPLANES_PEER_A_PRESHARED_KEY,
-			    WGPLANES_KEY_LEN, peer->preshared_key))
+	if (nla_put(skb, WGPLANES_PEER_A_PRESHARED_KEY, WGPLANES_KEY_LEN,
+		    peer->preshared_key))
 		return -EMSGSIZE;
 	if (nla_put_u16(skb, WGPLANES_PEER_A_PERSISTENT_KEEPALIVE_INTERVAL,
 			peer->persistent_keepalive_interval) ||
@@ -383,17 +392,19 @@ static int wgp_put_allowedip(struct sk_buff *skb, struct wgp_aip_node *node)
 /* ---------------------------------------------------------- GET_PLANE */
 
 /*
- * Where a GET_PLANE dump stands between messages. The pointers are valid
- * only while the plane's seq equals @seq: no peer or allowed IP has been
- * removed since. Otherwise the position is found again by index and the
- * dump is flagged as interrupted.
+ * Where a GET_PLANE dump stands between messages. Between two messages the
+ * dump holds nothing: no device, no plane, no lock. Each message finds the
+ * plane again by @ifindex in the socket's namespace and takes it only if its
+ * @plane_id matches (an ifindex may be reused by another device). The peer
+ * and allowed IP pointers are valid only while the plane's seq equals @seq:
+ * no peer or allowed IP has been removed since. Otherwise the position is
+ * found again by index and the dump is flagged as interrupted.
  */
 struct wgp_dump_ctx {
-	struct net_device *dev;
-	struct wgp_plane *plane;
+	int ifindex;
+	u64 plane_id;
 	int err;			/* lookup failed: report in dumpit */
 	const char *err_msg;
-	bool keys;			/* caller may see secret keys */
 	bool plane_sent;
 	bool done;
 	u64 seq;
@@ -423,11 +434,9 @@ static int wgp_get_plane_start(struct netlink_callback *cb)
 		ctx->err = PTR_ERR(plane);
 		ctx->err_msg = extack._msg;
 	} else {
-		ctx->plane = plane;
-		ctx->dev = plane->dev;
-		ctx->keys = netlink_ns_capable(cb->skb,
-					       dev_net(plane->dev)->user_ns,
-					       CAP_NET_ADMIN);
+		ctx->ifindex = plane->dev->ifindex;
+		ctx->plane_id = plane->id;
+		dev_put(plane->dev);
 	}
 	cb->args[0] = (long)ctx;
 	return 0;
@@ -435,16 +444,32 @@ static int wgp_get_plane_start(struct netlink_callback *cb)
 
 static int wgp_get_plane_done(struct netlink_callback *cb)
 {
-	struct wgp_dump_ctx *ctx = (struct wgp_dump_ctx *)cb->args[0];
-
-	if (ctx) {
-		dev_put(ctx->dev);
-		kfree(ctx);
-	}
+	kfree((struct wgp_dump_ctx *)cb->args[0]);
 	return 0;
 }
 
-/* The @idx'th entry of a list, or NULL past its end. */
+/* The plane of the dump with a device reference, for one message. */
+static struct wgp_plane *wgp_dump_plane_get(struct netlink_callback *cb,
+					    struct wgp_dump_ctx *ctx)
+{
+	struct net_device *dev;
+	struct wgp_plane *plane;
+
+	dev = dev_get_by_index(sock_net(cb->skb->sk), ctx->ifindex);
+	if (!dev)
+		return NULL;
+	plane = wgp_plane_from_dev(dev);
+	if (!plane || plane->id != ctx->plane_id) {
+		dev_put(dev);
+		return NULL;
+	}
+	return plane;
+}
+
+/*
+ * The @idx'th entry of a list, or NULL past its end. Under conf_lock, which
+ * may sleep: a walk over a million peers yields.
+ */
 static struct list_head *wgp_list_nth(struct list_head *head,
 				      unsigned long idx)
 {
@@ -453,14 +478,15 @@ static struct list_head *wgp_list_nth(struct list_head *head,
 	list_for_each(pos, head) {
 		if (!idx--)
 			return pos;
+		if (!(idx & 1023))
+			cond_resched();
 	}
 	return NULL;
 }
 
 /* Finds the dump position again after the plane changed. */
-static void wgp_dump_reseek(struct wgp_dump_ctx *ctx)
+static void wgp_dump_reseek(struct wgp_dump_ctx *ctx, struct wgp_plane *plane)
 {
-	struct wgp_plane *plane = ctx->plane;
 	struct list_head *pos;
 
 	ctx->peer = NULL;
@@ -503,7 +529,7 @@ static int wgp_dump_peer(struct sk_buff *skb, struct wgp_dump_ctx *ctx)
 	/* a continued peer carries only its key and the remaining IPs */
 	if (cont ? nla_put(skb, WGPLANES_PEER_A_PUBLIC_KEY, WGPLANES_KEY_LEN,
 			   peer->public_key) :
-		   wgp_put_peer_head(skb, peer, ctx->keys))
+		   wgp_put_peer_head(skb, peer))
 		goto cancel;
 	if (list_empty(head))
 		goto end;
@@ -543,7 +569,7 @@ static int wgp_get_plane_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
 	struct wgp_dump_ctx *ctx = (struct wgp_dump_ctx *)cb->args[0];
-	struct wgp_plane *plane = ctx->plane;
+	struct wgp_plane *plane;
 	struct nlattr *peers;
 	bool first, progress = false, any_peer = false;
 	void *hdr;
@@ -559,6 +585,12 @@ static int wgp_get_plane_dumpit(struct sk_buff *skb,
 	if (ctx->done)
 		return 0;
 
+	plane = wgp_dump_plane_get(cb, ctx);
+	if (!plane) {
+		NL_SET_ERR_MSG(cb->extack,
+			       "the plane was deleted or left the namespace");
+		return -ENODEV;
+	}
 	first = !ctx->plane_sent;
 	if (first)
 		rtnl_lock();
@@ -581,14 +613,14 @@ static int wgp_get_plane_dumpit(struct sk_buff *skb,
 	genl_dump_check_consistent(cb, hdr);
 
 	if (first) {
-		ret = wgp_put_plane(skb, plane, ctx->keys);
+		ret = wgp_put_plane(skb, plane);
 		if (ret)
 			goto out_cancel;
 		ctx->plane_sent = true;
 		progress = true;
-		wgp_dump_reseek(ctx);
+		wgp_dump_reseek(ctx, plane);
 	} else if (seq != ctx->seq) {
-		wgp_dump_reseek(ctx);
+		wgp_dump_reseek(ctx, plane);
 	}
 	ctx->seq = seq;
 
@@ -628,6 +660,8 @@ out_end:
 	}
 	if (!progress) {
 		/* not even one allowed IP fits into an empty message */
+		NL_SET_ERR_MSG(cb->extack,
+			       "a dump message cannot hold even one peer");
 		ret = -EMSGSIZE;
 		goto out_cancel;
 	}
@@ -643,6 +677,8 @@ out_unlock:
 	mutex_unlock(&plane->conf_lock);
 	if (first)
 		rtnl_unlock();
+	/* nothing is held while the reader takes its time */
+	dev_put(plane->dev);
 	return ret;
 }
 
@@ -925,6 +961,7 @@ static int wgp_set_peer(struct wgp_plane *plane, struct nlattr *nest,
 					    "cannot add this allowed IP to its peer; the peers before it were applied");
 			return ret;
 		}
+		cond_resched();
 	}
 	return 0;
 }
@@ -1235,6 +1272,8 @@ static const struct genl_ops wgp_genl_ops[] = {
 		.done = wgp_get_plane_done,
 		.policy = wgp_get_plane_policy,
 		.maxattr = WGPLANES_A_IFNAME,
+		/* peers, keys, endpoints: as stock WireGuard, admin only */
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = WGPLANES_CMD_SET_PLANE,

@@ -14,6 +14,7 @@
  * consistent configuration.
  */
 #include <linux/slab.h>
+#include <linux/sched.h>
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/string.h>
@@ -240,6 +241,7 @@ void wgp_peer_remove_dead(struct list_head *dead)
 	list_for_each_entry_safe(peer, tmp, dead, plane_list) {
 		list_del_init(&peer->plane_list);
 		wgp_peer_put(peer);
+		cond_resched();
 	}
 }
 

@@ -32,8 +32,9 @@
  * configuration may be sent in several SET_PLANE messages, each after the
  * first without WGPLANES_F_REPLACE_PEERS.
  *
- * Keys (private, preshared) are returned only to callers with CAP_NET_ADMIN
- * in the plane's user namespace.
+ * GET_PLANE and SET_PLANE need CAP_NET_ADMIN in the user namespace that
+ * owns the plane's network namespace, as stock WireGuard's commands do;
+ * GET_FLEET is open (names, layout, summed counters).
  */
 #ifndef _UAPI_LINUX_WGPLANES_H
 #define _UAPI_LINUX_WGPLANES_H

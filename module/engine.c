@@ -21,6 +21,11 @@
  * <dir>/cpu_work (read-only) lists, per CPU, how many work items of the
  * plane ran there, and how many of those at a raised priority: a test of
  * the CPU mask and of "priority high".
+ *
+ * /sys/kernel/debug/wgplanes/objects (read-only, module-wide) shows the
+ * planes, peers and keypairs created and not yet destroyed, one
+ * "NAME COUNT" line each: zero for all three once every fleet is deleted
+ * and RCU has run its callbacks, which is what the fault tests check.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -41,6 +46,8 @@
 
 static LIST_HEAD(wgp_all_planes);
 static DEFINE_MUTEX(wgp_all_planes_lock);
+/* created and not yet destroyed: debugfs "objects", the leak check */
+static atomic_long_t wgp_planes_live = ATOMIC_LONG_INIT(0);
 static atomic_long_t wgp_peers_live = ATOMIC_LONG_INIT(0);
 static struct dentry *wgp_debugfs_root;
 /* bumped when a CPU comes or goes: every cached choice of CPU is stale */
@@ -469,6 +476,7 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 	mutex_lock(&wgp_all_planes_lock);
 	list_add(&eng->all_list, &wgp_all_planes);
 	mutex_unlock(&wgp_all_planes_lock);
+	atomic_long_inc(&wgp_planes_live);
 	return 0;
 
 err_index:
@@ -512,6 +520,12 @@ void wgp_plane_engine_uninit(struct wgp_plane *plane)
 	memzero_explicit(eng->cookie.secret, sizeof(eng->cookie.secret));
 }
 
+/* From the device's destructor: the plane's memory goes after it. */
+void wgp_plane_engine_free(struct wgp_plane *plane)
+{
+	atomic_long_dec(&wgp_planes_live);
+}
+
 int wgp_plane_engine_open(struct wgp_plane *plane)
 {
 	struct wgp_peer *peer;
@@ -553,6 +567,15 @@ void wgp_plane_engine_stop(struct wgp_plane *plane)
 
 /* Module */
 
+static int wgp_objects_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "planes %ld\npeers %ld\nkeypairs %ld\n",
+		   atomic_long_read(&wgp_planes_live),
+		   atomic_long_read(&wgp_peers_live), wgp_keypairs_alive());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(wgp_objects);
+
 static void __net_exit wgp_pernet_pre_exit(struct net *net)
 {
 	struct wgp_plane_engine *eng;
@@ -587,21 +610,25 @@ int __init wgp_engine_init(void)
 		return ret;
 	}
 	wgp_debugfs_root = debugfs_create_dir("wgplanes", NULL);
+	if (!IS_ERR_OR_NULL(wgp_debugfs_root))
+		debugfs_create_file("objects", 0444, wgp_debugfs_root, NULL,
+				    &wgp_objects_fops);
 	return 0;
 }
 
 void wgp_engine_uninit(void)
 {
-	long peers, keypairs;
+	long planes, peers, keypairs;
 
 	debugfs_remove_recursive(wgp_debugfs_root);
 	unregister_pernet_device(&wgp_pernet_ops);
 	cpuhp_remove_state_nocalls(wgp_cpuhp_state);
 	/* keypairs and peers are freed after a grace period */
 	rcu_barrier();
+	planes = atomic_long_read(&wgp_planes_live);
 	peers = atomic_long_read(&wgp_peers_live);
 	keypairs = wgp_keypairs_alive();
-	if (peers || keypairs)
-		pr_err("wgplanes: leak: %ld peers, %ld keypairs\n", peers,
-		       keypairs);
+	if (planes || peers || keypairs)
+		pr_err("wgplanes: leak: %ld planes, %ld peers, %ld keypairs\n",
+		       planes, peers, keypairs);
 }

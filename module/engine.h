@@ -151,6 +151,8 @@ void wgp_engine_uninit(void);
 /* plane: ndo_init/ndo_uninit, ndo_open/ndo_stop */
 int wgp_plane_engine_init(struct wgp_plane *plane);
 void wgp_plane_engine_uninit(struct wgp_plane *plane);
+/* the device's destructor */
+void wgp_plane_engine_free(struct wgp_plane *plane);
 int wgp_plane_engine_open(struct wgp_plane *plane);
 void wgp_plane_engine_stop(struct wgp_plane *plane);
 

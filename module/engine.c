@@ -111,6 +111,37 @@ struct workqueue_struct *wgp_plane_wq(struct wgp_plane *plane)
 	return plane->eng.wq;
 }
 
+/*
+ * A work item must never be pending on one workqueue while it still runs
+ * on the other: cancel_work_sync() looks for it only on the one it was
+ * queued on last, and would return while it runs. So a change of priority
+ * waits until nothing can be queued on the old workqueue any more (every
+ * queueing chooses its workqueue inside an RCU-bh read-side section:
+ * wgp_peer_queue_work(), wgp_plane_queue_work(), the socket's receive
+ * path), then until the old workqueue ran dry. It holds conf_lock all
+ * along, and so does every cancel of the plane's work: no cancel can see
+ * an item on two workqueues.
+ */
+void wgp_plane_set_priority(struct wgp_plane *plane, u8 priority)
+{
+	struct workqueue_struct *old = wgp_plane_wq(plane);
+
+	lockdep_assert_held(&plane->conf_lock);
+	WRITE_ONCE(plane->policy.priority, priority);
+	if (wgp_plane_wq(plane) == old)
+		return;
+	synchronize_net();
+	flush_workqueue(old);
+}
+
+void wgp_plane_queue_work(struct wgp_plane *plane, int cpu,
+			  struct work_struct *work)
+{
+	rcu_read_lock_bh();
+	queue_work_on(cpu, wgp_plane_wq(plane), work);
+	rcu_read_unlock_bh();
+}
+
 void wgp_plane_work_ran(struct wgp_plane *plane)
 {
 	this_cpu_inc(plane->eng.cpu_work->runs);
@@ -498,7 +529,10 @@ err:
 	return ret;
 }
 
-/* After wgp_plane_conf_uninit(): no peer is left. */
+/*
+ * After wgp_plane_conf_uninit(): no peer is left, and no priority change
+ * can start (the device is unregistering) or still be draining.
+ */
 void wgp_plane_engine_uninit(struct wgp_plane *plane)
 {
 	struct wgp_plane_engine *eng = &plane->eng;
@@ -556,10 +590,11 @@ void wgp_plane_engine_stop(struct wgp_plane *plane)
 	wgp_debugfs_del(plane);
 	/* waits a grace period: nothing arms or queues for a peer after it */
 	wgp_socket_close(plane);
+
+	/* cancels hold conf_lock: see wgp_plane_set_priority() */
+	mutex_lock(&plane->conf_lock);
 	cancel_work_sync(&eng->hs_work);
 	skb_queue_purge(&eng->hs_queue);
-
-	mutex_lock(&plane->conf_lock);
 	list_for_each_entry(peer, &plane->peer_list, plane_list)
 		wgp_peer_quiesce(peer);
 	mutex_unlock(&plane->conf_lock);

@@ -221,6 +221,17 @@ void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work)
 
 /* Peers */
 
+/*
+ * A new handshake goes at most once per REKEY_TIMEOUT, but not after the
+ * peer lost its sessions (plane down, new private key): the first packet
+ * then starts one at once, or it would wait for nothing.
+ */
+static void wgp_peer_handshake_unthrottle(struct wgp_peer *peer)
+{
+	WRITE_ONCE(peer->eng.last_sent_handshake_ns, wgp_now_ns() -
+		   (u64)(WGP_REKEY_TIMEOUT + 1) * NSEC_PER_SEC);
+}
+
 int wgp_peer_engine_init(struct wgp_peer *peer)
 {
 	struct wgp_peer_engine *eng = &peer->eng;
@@ -252,8 +263,7 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 	wgp_timers_init(peer);
 	spin_lock_init(&eng->ep_lock);
 	/* long ago: the first handshake may go at once */
-	eng->last_sent_handshake_ns = wgp_now_ns() -
-		(u64)(WGP_REKEY_TIMEOUT + 1) * NSEC_PER_SEC;
+	wgp_peer_handshake_unthrottle(peer);
 	atomic_long_inc(&wgp_peers_live);
 	return 0;
 }
@@ -281,6 +291,7 @@ static void wgp_peer_quiesce(struct wgp_peer *peer)
 	wgp_keypairs_clear(peer);
 	wgp_handshake_clear(peer);
 	eng->flags = 0;
+	wgp_peer_handshake_unthrottle(peer);
 }
 
 /*
@@ -323,6 +334,7 @@ void wgp_plane_identity_changed(struct wgp_plane *plane)
 	list_for_each_entry(peer, &plane->peer_list, plane_list) {
 		wgp_keypairs_clear(peer);
 		wgp_handshake_clear(peer);
+		wgp_peer_handshake_unthrottle(peer);
 	}
 }
 

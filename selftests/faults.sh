@@ -33,9 +33,12 @@ require_interop
 [ "$DUT" = wgplanes ] || skip "fault cycles are about the wgplanes module"
 
 N=${FAULT_CYCLES:-100}
-# the traffic each way: a ping every PING_I seconds (a flood would starve
-# the cycles themselves of the VM's two CPUs)
-PING_I=${FAULT_PING_INTERVAL:-0.005}
+# FAULT_TRACE=1: each cycle's commands with their times (where time goes)
+PS4='+ ${EPOCHREALTIME} '
+
+# the traffic each way: a ping every PING_I seconds (a flood, or 200 per
+# second, starves the cycles themselves of the VM's two CPUs under TCG)
+PING_I=${FAULT_PING_INTERVAL:-0.02}
 KINDS=${FAULT_KINDS:-fleet plane netns module hotplug policy peers key link}
 OBJECTS=/sys/kernel/debug/wgplanes/objects
 [ -d /sys/kernel/debug/wgplanes ] ||
@@ -128,11 +131,15 @@ run_cycles() {
 	done_n[$kind]=0
 	for ((i = 1; i <= N; i++)); do
 		# not in a subshell: a cycle may change the key in use
+		[ -z "$FAULT_TRACE" ] || set -x
 		if ! "fault_$kind" "$i" > "$WG_TMP/cycle.out" 2>&1; then
+			set +x
 			failed="$kind cycle $i: $(head -c 300 "$WG_TMP/cycle.out")"
 			kmsg_after "$kind cycle $i"
 			break
 		fi
+		set +x
+		[ -z "$FAULT_TRACE" ] || sed 's/^/#   /' "$WG_TMP/cycle.out"
 		kmsg_after "$kind cycle $i"
 		[ -z "$bad_cycle" ] || break
 		done_n[$kind]=$i

@@ -172,6 +172,7 @@ static void wgp_plane_destruct(struct net_device *dev)
 	struct wgp_plane *plane = netdev_priv(dev);
 
 	free_percpu(plane->counters);
+	wgp_plane_engine_free(plane);
 }
 
 static const struct net_device_ops wgp_plane_netdev_ops = {

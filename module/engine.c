@@ -21,6 +21,11 @@
  * <dir>/cpu_work (read-only) lists, per CPU, how many work items of the
  * plane ran there, and how many of those at a raised priority: a test of
  * the CPU mask and of "priority high".
+ *
+ * /sys/kernel/debug/wgplanes/objects (read-only, module-wide) shows the
+ * planes, peers and keypairs created and not yet destroyed, one
+ * "NAME COUNT" line each: zero for all three once every fleet is deleted
+ * and RCU has run its callbacks, which is what the fault tests check.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -41,6 +46,8 @@
 
 static LIST_HEAD(wgp_all_planes);
 static DEFINE_MUTEX(wgp_all_planes_lock);
+/* created and not yet destroyed: debugfs "objects", the leak check */
+static atomic_long_t wgp_planes_live = ATOMIC_LONG_INIT(0);
 static atomic_long_t wgp_peers_live = ATOMIC_LONG_INIT(0);
 static struct dentry *wgp_debugfs_root;
 /* bumped when a CPU comes or goes: every cached choice of CPU is stale */
@@ -102,6 +109,37 @@ struct workqueue_struct *wgp_plane_wq(struct wgp_plane *plane)
 	if (READ_ONCE(plane->policy.priority) == WGPLANES_PRIO_HIGH)
 		return plane->eng.wq_high;
 	return plane->eng.wq;
+}
+
+/*
+ * A work item must never be pending on one workqueue while it still runs
+ * on the other: cancel_work_sync() looks for it only on the one it was
+ * queued on last, and would return while it runs. So a change of priority
+ * waits until nothing can be queued on the old workqueue any more (every
+ * queueing chooses its workqueue inside an RCU-bh read-side section:
+ * wgp_peer_queue_work(), wgp_plane_queue_work(), the socket's receive
+ * path), then until the old workqueue ran dry. It holds conf_lock all
+ * along, and so does every cancel of the plane's work: no cancel can see
+ * an item on two workqueues.
+ */
+void wgp_plane_set_priority(struct wgp_plane *plane, u8 priority)
+{
+	struct workqueue_struct *old = wgp_plane_wq(plane);
+
+	lockdep_assert_held(&plane->conf_lock);
+	WRITE_ONCE(plane->policy.priority, priority);
+	if (wgp_plane_wq(plane) == old)
+		return;
+	synchronize_net();
+	flush_workqueue(old);
+}
+
+void wgp_plane_queue_work(struct wgp_plane *plane, int cpu,
+			  struct work_struct *work)
+{
+	rcu_read_lock_bh();
+	queue_work_on(cpu, wgp_plane_wq(plane), work);
+	rcu_read_unlock_bh();
 }
 
 void wgp_plane_work_ran(struct wgp_plane *plane)
@@ -183,6 +221,17 @@ void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work)
 
 /* Peers */
 
+/*
+ * A new handshake goes at most once per REKEY_TIMEOUT, but not after the
+ * peer lost its sessions (plane down, new private key): the first packet
+ * then starts one at once, or it would wait for nothing.
+ */
+static void wgp_peer_handshake_unthrottle(struct wgp_peer *peer)
+{
+	WRITE_ONCE(peer->eng.last_sent_handshake_ns, wgp_now_ns() -
+		   (u64)(WGP_REKEY_TIMEOUT + 1) * NSEC_PER_SEC);
+}
+
 int wgp_peer_engine_init(struct wgp_peer *peer)
 {
 	struct wgp_peer_engine *eng = &peer->eng;
@@ -214,8 +263,7 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 	wgp_timers_init(peer);
 	spin_lock_init(&eng->ep_lock);
 	/* long ago: the first handshake may go at once */
-	eng->last_sent_handshake_ns = wgp_now_ns() -
-		(u64)(WGP_REKEY_TIMEOUT + 1) * NSEC_PER_SEC;
+	wgp_peer_handshake_unthrottle(peer);
 	atomic_long_inc(&wgp_peers_live);
 	return 0;
 }
@@ -243,6 +291,7 @@ static void wgp_peer_quiesce(struct wgp_peer *peer)
 	wgp_keypairs_clear(peer);
 	wgp_handshake_clear(peer);
 	eng->flags = 0;
+	wgp_peer_handshake_unthrottle(peer);
 }
 
 /*
@@ -285,6 +334,7 @@ void wgp_plane_identity_changed(struct wgp_plane *plane)
 	list_for_each_entry(peer, &plane->peer_list, plane_list) {
 		wgp_keypairs_clear(peer);
 		wgp_handshake_clear(peer);
+		wgp_peer_handshake_unthrottle(peer);
 		cond_resched();
 	}
 }
@@ -470,6 +520,7 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 	mutex_lock(&wgp_all_planes_lock);
 	list_add(&eng->all_list, &wgp_all_planes);
 	mutex_unlock(&wgp_all_planes_lock);
+	atomic_long_inc(&wgp_planes_live);
 	return 0;
 
 err_index:
@@ -491,7 +542,10 @@ err:
 	return ret;
 }
 
-/* After wgp_plane_conf_uninit(): no peer is left. */
+/*
+ * After wgp_plane_conf_uninit(): no peer is left, and no priority change
+ * can start (the device is unregistering) or still be draining.
+ */
 void wgp_plane_engine_uninit(struct wgp_plane *plane)
 {
 	struct wgp_plane_engine *eng = &plane->eng;
@@ -511,6 +565,12 @@ void wgp_plane_engine_uninit(struct wgp_plane *plane)
 	wgp_index_table_free(eng->index);
 	wgp_ratelimiter_uninit(&eng->ratelimiter);
 	memzero_explicit(eng->cookie.secret, sizeof(eng->cookie.secret));
+}
+
+/* From the device's destructor: the plane's memory goes after it. */
+void wgp_plane_engine_free(struct wgp_plane *plane)
+{
+	atomic_long_dec(&wgp_planes_live);
 }
 
 int wgp_plane_engine_open(struct wgp_plane *plane)
@@ -543,16 +603,26 @@ void wgp_plane_engine_stop(struct wgp_plane *plane)
 	wgp_debugfs_del(plane);
 	/* waits a grace period: nothing arms or queues for a peer after it */
 	wgp_socket_close(plane);
+
+	/* cancels hold conf_lock: see wgp_plane_set_priority() */
+	mutex_lock(&plane->conf_lock);
 	cancel_work_sync(&eng->hs_work);
 	skb_queue_purge(&eng->hs_queue);
-
-	mutex_lock(&plane->conf_lock);
 	list_for_each_entry(peer, &plane->peer_list, plane_list)
 		wgp_peer_quiesce(peer);
 	mutex_unlock(&plane->conf_lock);
 }
 
 /* Module */
+
+static int wgp_objects_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "planes %ld\npeers %ld\nkeypairs %ld\n",
+		   atomic_long_read(&wgp_planes_live),
+		   atomic_long_read(&wgp_peers_live), wgp_keypairs_alive());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(wgp_objects);
 
 static void __net_exit wgp_pernet_pre_exit(struct net *net)
 {
@@ -588,21 +658,25 @@ int __init wgp_engine_init(void)
 		return ret;
 	}
 	wgp_debugfs_root = debugfs_create_dir("wgplanes", NULL);
+	if (!IS_ERR_OR_NULL(wgp_debugfs_root))
+		debugfs_create_file("objects", 0444, wgp_debugfs_root, NULL,
+				    &wgp_objects_fops);
 	return 0;
 }
 
 void wgp_engine_uninit(void)
 {
-	long peers, keypairs;
+	long planes, peers, keypairs;
 
 	debugfs_remove_recursive(wgp_debugfs_root);
 	unregister_pernet_device(&wgp_pernet_ops);
 	cpuhp_remove_state_nocalls(wgp_cpuhp_state);
 	/* keypairs and peers are freed after a grace period */
 	rcu_barrier();
+	planes = atomic_long_read(&wgp_planes_live);
 	peers = atomic_long_read(&wgp_peers_live);
 	keypairs = wgp_keypairs_alive();
-	if (peers || keypairs)
-		pr_err("wgplanes: leak: %ld peers, %ld keypairs\n", peers,
-		       keypairs);
+	if (planes || peers || keypairs)
+		pr_err("wgplanes: leak: %ld planes, %ld peers, %ld keypairs\n",
+		       planes, peers, keypairs);
 }

@@ -20,7 +20,8 @@
  * checking wgp_peer_alive(). Stopping a peer (removal) or a plane (down) first
  * makes wgp_peer_alive() false, waits for a grace period, and only then
  * cancels timers and work and purges queues: nothing can be re-armed behind
- * its back.
+ * its back. Work is cancelled under plane->conf_lock, which a priority
+ * change holds until no item is left on the old workqueue.
  */
 #ifndef _WGP_ENGINE_H
 #define _WGP_ENGINE_H
@@ -75,7 +76,8 @@ struct wgp_peer_engine {
 	struct work_struct tx_work, send_work, rx_work, hs_work;
 	/*
 	 * Each work item runs alone: a workqueue guarantees that only within
-	 * one workqueue, and a priority change moves items to the other one.
+	 * one workqueue, and while a priority change drains the old one, an
+	 * item may still run there when it starts on the new one.
 	 */
 	struct mutex tx_lock, send_lock, rx_lock, hs_lock;
 
@@ -151,6 +153,8 @@ void wgp_engine_uninit(void);
 /* plane: ndo_init/ndo_uninit, ndo_open/ndo_stop */
 int wgp_plane_engine_init(struct wgp_plane *plane);
 void wgp_plane_engine_uninit(struct wgp_plane *plane);
+/* the device's destructor */
+void wgp_plane_engine_free(struct wgp_plane *plane);
 int wgp_plane_engine_open(struct wgp_plane *plane);
 void wgp_plane_engine_stop(struct wgp_plane *plane);
 
@@ -176,6 +180,14 @@ int wgp_plane_next_cpu(struct wgp_plane *plane, int prev);
 void wgp_plane_cpus_changed(struct wgp_plane *plane);
 /* The workqueue for the plane's work at its current priority. */
 struct workqueue_struct *wgp_plane_wq(struct wgp_plane *plane);
+/*
+ * Under conf_lock: a new priority, live. Returns when no work item of the
+ * plane is left on the old workqueue; cancel work only under conf_lock.
+ */
+void wgp_plane_set_priority(struct wgp_plane *plane, u8 priority);
+/* Queues a work item of the plane (not a peer's) on CPU. */
+void wgp_plane_queue_work(struct wgp_plane *plane, int cpu,
+			  struct work_struct *work);
 /* At the start of every work item of the plane, on the CPU it runs on. */
 void wgp_plane_work_ran(struct wgp_plane *plane);
 /*

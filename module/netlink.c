@@ -750,9 +750,9 @@ static void wgp_apply_policy(struct wgp_plane *plane,
 		cpumask_copy(pol->cpus, u->cpus);
 		wgp_plane_cpus_changed(plane);
 	}
+	/* live, and drained: see wgp_plane_set_priority() */
 	if (tb[WGPLANES_POLICY_A_PRIORITY])
-		WRITE_ONCE(pol->priority,
-			   nla_get_u8(tb[WGPLANES_POLICY_A_PRIORITY]));
+		wgp_plane_set_priority(plane, nla_get_u8(tb[WGPLANES_POLICY_A_PRIORITY]));
 	if (tb[WGPLANES_POLICY_A_RATE])
 		WRITE_ONCE(pol->rate, nla_get_u64(tb[WGPLANES_POLICY_A_RATE]));
 	if (tb[WGPLANES_POLICY_A_BURST])

@@ -375,8 +375,9 @@ static void wgp_batch_run(struct wgp_peer *peer, struct wgp_tx_batch *b)
 	unsigned int i;
 
 	for (i = 0; i < b->n_kick; i++)
-		queue_work_on(b->kick[i], wgp_plane_wq(plane),
-			      &per_cpu_ptr(plane->eng.enc, b->kick[i])->work);
+		wgp_plane_queue_work(plane, b->kick[i],
+				     &per_cpu_ptr(plane->eng.enc,
+						  b->kick[i])->work);
 	for (i = 0; i < b->n_mine; i++)
 		wgp_encrypt_one(peer, b->mine[i]);
 	wgp_batch_reset(b);

@@ -236,7 +236,7 @@ check "SET refused to root of a user namespace" \
 	must_fail "EPERM" userns_root set "$P" '{"listen-port": 1}'
 check "GET_FLEET open without CAP_NET_ADMIN: layout and names" \
 	nobody fleet-get fleet0 --expect \
-	"[p['name'] for p in d['planes']] == ['enroll', 'mgmt', 'backend', 'storage'] and len(d['counters']) == 32"
+	"[p['name'] for p in d['planes']] == ['enroll', 'mgmt', 'backend', 'storage'] and len(d['counters']) == 33"
 nobody fleet-get fleet0 > "$tmp/fleet.out" 2>&1 || true
 nobody get "$P" > "$tmp/get.out" 2>&1 || true
 check "no key in what GET_FLEET showed the unprivileged" no_keys_in "$tmp/fleet.out"

@@ -51,9 +51,10 @@ check "fleet sums its planes' counters" sh -c \
 tcpdump_sees() {
 	local d r
 	d=$(mktemp -d)
-	ip netns exec "$a" timeout 20 tcpdump -l -n -i fleet0-storage \
+	# generous bounds: on the debug kernel starting tcpdump takes seconds
+	ip netns exec "$a" timeout 120 tcpdump -l -n -i fleet0-storage \
 		-c 1 icmp >"$d/out" 2>"$d/err" &
-	wait_until 15 grep -q 'listening on' "$d/err"
+	wait_until 90 grep -q 'listening on' "$d/err"
 	ip netns exec "$a" ping -c 3 -i 0.3 -W 1 10.80.0.9 >/dev/null 2>&1 || true
 	wait
 	grep -q '10.80.0.1 > 10.80.0.9: ICMP echo request' "$d/out"

@@ -391,7 +391,11 @@ static void put_policy(struct msg *m)
 		"", "0", "1", "0-1", "0,1", "1-0", "0-", "x", "4095", "9999",
 		"0-4095", "0-1:1/2", ",", "-1", " 0", "0 ",
 	};
-	size_t n = nest_start(m, WGPLANES_A_POLICY);
+	static const int queues[] = {
+		WGPLANES_POLICY_A_TXQ_LEN, WGPLANES_POLICY_A_ENCQ_LEN,
+		WGPLANES_POLICY_A_DECQ_LEN, WGPLANES_POLICY_A_HSQ_LEN,
+	};
+	size_t n = nest_start(m, WGPLANES_A_POLICY), q;
 	char big[4200];
 
 	if (chance(40)) {
@@ -416,18 +420,10 @@ static void put_policy(struct msg *m)
 	if (chance(30))
 		put_int(m, WGPLANES_POLICY_A_BURST, 4, WGPLANES_BURST_MIN,
 			WGPLANES_BURST_MAX);
-	if (chance(20))
-		put_int(m, WGPLANES_POLICY_A_TXQ_LEN, 4,
-			WGPLANES_QUEUE_LEN_MIN, WGPLANES_QUEUE_LEN_MAX);
-	if (chance(20))
-		put_int(m, WGPLANES_POLICY_A_ENCQ_LEN, 4,
-			WGPLANES_QUEUE_LEN_MIN, WGPLANES_QUEUE_LEN_MAX);
-	if (chance(20))
-		put_int(m, WGPLANES_POLICY_A_DECQ_LEN, 4,
-			WGPLANES_QUEUE_LEN_MIN, WGPLANES_QUEUE_LEN_MAX);
-	if (chance(20))
-		put_int(m, WGPLANES_POLICY_A_HSQ_LEN, 4,
-			WGPLANES_QUEUE_LEN_MIN, WGPLANES_QUEUE_LEN_MAX);
+	for (q = 0; q < sizeof(queues) / sizeof(queues[0]); q++)
+		if (chance(20))
+			put_int(m, queues[q], 4, WGPLANES_QUEUE_LEN_MIN,
+				WGPLANES_QUEUE_LEN_MAX);
 	if (chance(5))
 		put_random(m, WGPLANES_POLICY_A_EFFECTIVE_CPUS + rn(7), 8);
 	if (chance(4))

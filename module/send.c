@@ -60,9 +60,20 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto err_bad;
 	}
 
+	/*
+	 * ndo_start_xmit runs with BH off: an RCU read-side section up to
+	 * the staging below, which a peer's removal waits for once the peer
+	 * is activated. So the peer is activated (wgp_peer_alive()) before
+	 * anything is staged on it; else its removal could purge its queue
+	 * first and leave the packet on a dead peer.
+	 */
 	rcu_read_lock_bh();
 	peer = wgp_peer_get(wgp_allowedips_lookup_dst(&plane->allowedips,
 						      skb));
+	if (unlikely(peer && !wgp_peer_alive(peer))) {
+		wgp_peer_put(peer);
+		peer = NULL;
+	}
 	rcu_read_unlock_bh();
 	if (unlikely(!peer)) {
 		wgp_icmp_unreach(skb);

@@ -37,10 +37,11 @@ FUZZER=$SELFTESTS_DIR/progs/pktfuzz
 [ -x "$FUZZER" ] ||
 	skip "selftests/progs/pktfuzz is not built (make -C selftests)"
 
-case "$(uname -r)" in
-*-wgpdebug)	FUZZ_PACKETS=${FUZZ_PACKETS:-100000} ;;
-*)		FUZZ_PACKETS=${FUZZ_PACKETS:-1000000} ;;
-esac
+if on_debug_kernel; then
+	FUZZ_PACKETS=${FUZZ_PACKETS:-100000}
+else
+	FUZZ_PACKETS=${FUZZ_PACKETS:-1000000}
+fi
 FUZZ_SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 PORT=51821
 

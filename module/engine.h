@@ -73,6 +73,13 @@ struct wgp_peer_engine {
 	struct list_head guard_wait;
 	/* received data messages waiting for decryption */
 	struct sk_buff_head rx_queue;
+	/*
+	 * The decryption the guard allows for this peer's messages that
+	 * turn out not authentic (ns at the plane's rate, < 0: in debt);
+	 * written under rx_lock, read locklessly before queueing.
+	 */
+	s64 junk_tokens;
+	u64 junk_stamp;
 	struct work_struct tx_work, send_work, rx_work, hs_work;
 	/*
 	 * Each work item runs alone: a workqueue guarantees that only within

@@ -229,23 +229,75 @@ bool wgp_guard_tx_holding(struct wgp_plane *plane)
 	return READ_ONCE(g->stopped) || !list_empty_careful(&g->waiting);
 }
 
-bool wgp_guard_rx_allow(struct wgp_plane *plane, unsigned int len)
+/* Softirq: nothing is charged yet, the budgets only must not be in debt. */
+bool wgp_guard_rx_allow(struct wgp_peer *peer)
 {
+	struct wgp_plane *plane = peer->plane;
 	struct wgp_guard *g = &plane->guard;
+	u64 now, junk_elapsed;
 	bool allow = true;
-	s64 cost;
 
 	if (!READ_ONCE(g->rate))
 		return true;
+	now = ktime_get_ns();
+	/* a stale read only lets one more message through or holds it */
+	junk_elapsed = now - READ_ONCE(peer->eng.junk_stamp);
+	if (READ_ONCE(peer->eng.junk_tokens) < 0 &&
+	    junk_elapsed < (u64)-READ_ONCE(peer->eng.junk_tokens))
+		return false;
 	spin_lock_bh(&g->rx.lock);
 	if (likely(g->rate)) {
-		wgp_bucket_refill(g, &g->rx, ktime_get_ns());
-		cost = wgp_guard_cost(g, len);
-		if (g->rx.tokens >= cost)
-			g->rx.tokens -= cost;
-		else
-			allow = false;
+		wgp_bucket_refill(g, &g->rx, now);
+		allow = g->rx.tokens > 0;
 	}
 	spin_unlock_bh(&g->rx.lock);
 	return allow;
+}
+
+/*
+ * Charges happen after decryption, while more messages were let through:
+ * the debt is capped at one burst, so a plane that was flooded recovers
+ * within the time of a burst.
+ */
+static void wgp_bucket_charge(struct wgp_bucket *b, s64 cost)
+{
+	b->tokens = max(b->tokens - cost, -b->depth);
+}
+
+void wgp_guard_rx_charge(struct wgp_plane *plane, unsigned int len)
+{
+	struct wgp_guard *g = &plane->guard;
+
+	if (!READ_ONCE(g->rate))
+		return;
+	spin_lock_bh(&g->rx.lock);
+	if (likely(g->rate)) {
+		wgp_bucket_refill(g, &g->rx, ktime_get_ns());
+		wgp_bucket_charge(&g->rx, wgp_guard_cost(g, len));
+	}
+	spin_unlock_bh(&g->rx.lock);
+}
+
+/* rx_lock held: a message of this peer failed authentication. */
+void wgp_guard_rx_junk(struct wgp_peer *peer, unsigned int len)
+{
+	struct wgp_guard *g = &peer->plane->guard;
+	struct wgp_peer_engine *eng = &peer->eng;
+	struct wgp_bucket b;
+
+	lockdep_assert_held(&eng->rx_lock);
+	spin_lock_bh(&g->rx.lock);
+	if (!g->rate) {
+		spin_unlock_bh(&g->rx.lock);
+		return;
+	}
+	/* the peer's own bucket, as deep as the plane's */
+	b.depth = g->rx.depth;
+	b.tokens = min(eng->junk_tokens, b.depth);
+	b.stamp = eng->junk_stamp;
+	wgp_bucket_refill(g, &b, ktime_get_ns());
+	wgp_bucket_charge(&b, wgp_guard_cost(g, len));
+	spin_unlock_bh(&g->rx.lock);
+	WRITE_ONCE(eng->junk_tokens, b.tokens);
+	WRITE_ONCE(eng->junk_stamp, b.stamp);
 }

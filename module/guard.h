@@ -75,7 +75,16 @@ bool wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit);
 void wgp_guard_tx_room(struct wgp_plane *plane);
 /* Whether the guard holds anything back: packets or the device queue. */
 bool wgp_guard_tx_holding(struct wgp_plane *plane);
-/* Softirq, before a data message is queued for decryption. */
-bool wgp_guard_rx_allow(struct wgp_plane *plane, unsigned int len);
+/*
+ * Receive: the plane's budget pays only for authentic data. Before a data
+ * message of a live session is queued for decryption (softirq), it goes
+ * only if the plane's budget is not in debt and its peer's junk budget is
+ * not either; after decryption, an authentic message is charged to the
+ * plane, one that is not to its peer's junk budget (rx_lock held). Junk
+ * with unknown indices or replayed counters never reaches the guard.
+ */
+bool wgp_guard_rx_allow(struct wgp_peer *peer);
+void wgp_guard_rx_charge(struct wgp_plane *plane, unsigned int len);
+void wgp_guard_rx_junk(struct wgp_peer *peer, unsigned int len);
 
 #endif /* _WGP_GUARD_H */

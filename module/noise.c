@@ -365,6 +365,25 @@ bool wgp_replay_check(struct wgp_replay *r, u64 counter)
 	return ok;
 }
 
+/*
+ * Before decryption: whether @counter is certain to fail the check above
+ * (too old, or seen). Replayed messages cost no decryption this way.
+ */
+bool wgp_replay_seen(struct wgp_replay *r, u64 counter)
+{
+	const unsigned long nwords = WGP_REPLAY_BITS / BITS_PER_LONG;
+	unsigned long word = counter / BITS_PER_LONG;
+	bool seen = false;
+
+	spin_lock_bh(&r->lock);
+	if (counter <= r->greatest)
+		seen = r->greatest - counter > WGP_REPLAY_WINDOW ||
+		       test_bit(counter & (BITS_PER_LONG - 1),
+				&r->bits[word & (nwords - 1)]);
+	spin_unlock_bh(&r->lock);
+	return seen;
+}
+
 static struct wgp_keypair *wgp_keypair_create(struct wgp_peer *peer)
 {
 	struct wgp_keypair *kp = kzalloc(sizeof(*kp), GFP_KERNEL);

@@ -121,6 +121,7 @@ struct wgp_keypair *wgp_keypair_current_get(struct wgp_peer *peer);
 bool wgp_keypair_received_with(struct wgp_peer *peer, struct wgp_keypair *kp);
 void wgp_keypairs_clear(struct wgp_peer *peer);
 bool wgp_replay_check(struct wgp_replay *r, u64 counter);
+bool wgp_replay_seen(struct wgp_replay *r, u64 counter);
 void wgp_replay_init(struct wgp_replay *r);
 long wgp_keypairs_alive(void);
 

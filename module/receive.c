@@ -69,12 +69,6 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 	struct wgp_keypair *kp;
 	struct wgp_peer *peer;
 
-	/* policed before any work is spent on it */
-	if (unlikely(!wgp_guard_rx_allow(plane, skb->len))) {
-		wgp_count(plane, WGPLANES_CNT_DROP_RX_RATE);
-		kfree_skb(skb);
-		return;
-	}
 	rcu_read_lock_bh();
 	kp = wgp_index_lookup_keypair(eng->index, msg->receiver_index);
 	if (unlikely(!kp)) {
@@ -84,6 +78,20 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 	peer = kp->entry.peer;
 	if (unlikely(!wgp_peer_alive(peer))) {
 		wgp_count(plane, WGPLANES_CNT_DROP_NO_KEYPAIR);
+		goto err_kp;
+	}
+	/*
+	 * Junk costs no budget of real traffic: unknown indices are gone
+	 * above, replays go here, and the guard charges the plane only for
+	 * what decrypts (wgp_rx_one()).
+	 */
+	if (unlikely(wgp_replay_seen(&kp->replay,
+				     le64_to_cpu(msg->counter)))) {
+		wgp_count(plane, WGPLANES_CNT_DROP_REPLAY);
+		goto err_kp;
+	}
+	if (unlikely(!wgp_guard_rx_allow(peer))) {
+		wgp_count(plane, WGPLANES_CNT_DROP_RX_RATE);
 		goto err_kp;
 	}
 	if (unlikely(atomic_inc_return(&eng->decq_count) >
@@ -321,6 +329,7 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 		goto drop;
 	}
 	if (unlikely(!wgp_decrypt(skb, kp, counter))) {
+		wgp_guard_rx_junk(peer, wire_len);
 		wgp_count(plane, WGPLANES_CNT_DROP_DECRYPT);
 		goto drop;
 	}
@@ -328,6 +337,7 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 		wgp_count(plane, WGPLANES_CNT_DROP_REPLAY);
 		goto drop;
 	}
+	wgp_guard_rx_charge(plane, wire_len);
 
 	/* authentic from here on */
 	wgp_socket_set_peer_endpoint_from_skb(peer, skb);

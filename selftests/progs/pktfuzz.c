@@ -4,6 +4,11 @@
  * messages to one UDP port, fast (sendmmsg in batches), from a seeded PRNG.
  *
  *   pktfuzz -d ADDR -p PORT -n COUNT [-s SEED] [-r CAPTURE.pcap]
+ *           [-k KIND,...] [-b BYTES_PER_SECOND] [-t SECONDS]
+ *
+ * -k sends only the kinds named (in equal shares), -b paces the sending to
+ * that many bytes of UDP payload per second, -t stops after SECONDS even
+ * if COUNT datagrams were not sent yet.
  *
  * CAPTURE is a pcap file (tcpdump -w) of real packets of a session; its UDP
  * payloads are replayed as they are and with bits flipped, truncated and
@@ -324,10 +329,24 @@ static size_t make_one(unsigned char *b, enum kind k)
 	}
 }
 
+static unsigned int only_kinds;	/* -k: a mask of kinds, 0 = all */
+
 static enum kind pick_kind(void)
 {
 	uint32_t r = rnd_below(1000);
-	int k;
+	int k, n = 0;
+
+	if (only_kinds) {
+		for (k = 0; k < K_NR; k++)
+			n += !!(only_kinds & (1U << k));
+		r = rnd_below(n);
+		for (k = 0; k < K_NR; k++)
+			if ((only_kinds & (1U << k)) && !r--)
+				break;
+		if (!ncap && k >= K_REPLAY)
+			k = K_RANDOM_INDEX;
+		return k;
+	}
 
 	for (k = 0; k < K_NR - 1; k++) {
 		if (r < kind_share[k])
@@ -342,7 +361,8 @@ static enum kind pick_kind(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: pktfuzz -d ADDR -p PORT -n COUNT [-s SEED] [-r CAPTURE.pcap]\n");
+		"usage: pktfuzz -d ADDR -p PORT -n COUNT [-s SEED] [-r CAPTURE.pcap]\n"
+		"               [-k KIND,...] [-b BYTES_PER_SECOND] [-t SECONDS]\n");
 	exit(2);
 }
 
@@ -358,9 +378,11 @@ int main(int argc, char **argv)
 	unsigned long long seed = 0;
 	int opt, fd, n, i, j, port = 0;
 	struct timespec t0, t1;
-	double secs;
+	double secs, bps = 0, limit = 0;
+	uint64_t bytes = 0;
+	char *tok;
 
-	while ((opt = getopt(argc, argv, "d:p:n:s:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:p:n:s:r:k:b:t:")) != -1) {
 		switch (opt) {
 		case 'd':
 			addr = optarg;
@@ -376,6 +398,23 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			pcap = optarg;
+			break;
+		case 'k':
+			for (tok = strtok(optarg, ","); tok;
+			     tok = strtok(NULL, ",")) {
+				for (i = 0; i < K_NR; i++)
+					if (!strcmp(tok, kind_names[i]))
+						break;
+				if (i == K_NR)
+					usage();
+				only_kinds |= 1U << i;
+			}
+			break;
+		case 'b':
+			bps = strtod(optarg, NULL);
+			break;
+		case 't':
+			limit = strtod(optarg, NULL);
 			break;
 		default:
 			usage();
@@ -417,6 +456,27 @@ int main(int argc, char **argv)
 	while (sent < count) {
 		int want = count - sent < BATCH ? count - sent : BATCH;
 
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (limit && secs >= limit)
+			break;
+		if (bps) {
+			/* paced: a batch of 16 at most, once its time came */
+			double due = bytes / bps - secs;
+
+			if (due > 0) {
+				struct timespec d = {
+					.tv_sec = (time_t)due,
+					.tv_nsec = (long)((due - (time_t)due) *
+							  1e9),
+				};
+
+				nanosleep(&d, NULL);
+			}
+			if (want > 16)
+				want = 16;
+		}
+
 		for (i = 0; i < want; i++) {
 			kinds[i] = pick_kind();
 			iov[i].iov_len = make_one(bufs[i], kinds[i]);
@@ -424,8 +484,10 @@ int main(int argc, char **argv)
 		for (i = 0; i < want;) {
 			n = sendmmsg(fd, msgs + i, want - i, 0);
 			if (n > 0) {
-				for (j = 0; j < n; j++)
+				for (j = 0; j < n; j++) {
 					per_kind[kinds[i + j]]++;
+					bytes += iov[i + j].iov_len;
+				}
 				sent += n;
 				i += n;
 				continue;
@@ -447,6 +509,7 @@ int main(int argc, char **argv)
 		printf("sent %s %" PRIu64 "\n", kind_names[i], per_kind[i]);
 	printf("send errors %" PRIu64 "\n", errors);
 	printf("sent total %" PRIu64 "\n", sent);
+	printf("sent bytes %" PRIu64 "\n", bytes);
 	printf("seconds %.1f\n", secs);
 	return 0;
 }

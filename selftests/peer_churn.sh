@@ -4,8 +4,8 @@
 # No packet is staged on a dying peer. selftests/progs/peerchurn adds a
 # peer (endpoint on a dummy link that swallows the handshakes, so the
 # packets wait on the peer), sends it a datagram and removes it,
-# PEER_CHURN times (default 20,000, about a minute and a half on 6.1 under
-# TCG; 2,000 on the debug kernel; PEER_CHURN=100000 for the long stress),
+# PEER_CHURN times (default 10,000, about a minute on 6.1 under
+# TCG; 1,000 on the debug kernel; PEER_CHURN=100000 for the long stress),
 # while a second thread sends to the same destination all along. Asserts:
 #  * every request succeeded;
 #  * the plane's queue gauges (encryption, decryption, handshake) return
@@ -23,9 +23,9 @@ CHURN=$SELFTESTS_DIR/progs/peerchurn
 [ -x "$CHURN" ] ||
 	skip "selftests/progs/peerchurn is not built (make -C selftests)"
 if on_debug_kernel; then
-	PEER_CHURN=${PEER_CHURN:-2000}
+	PEER_CHURN=${PEER_CHURN:-1000}
 else
-	PEER_CHURN=${PEER_CHURN:-20000}
+	PEER_CHURN=${PEER_CHURN:-10000}
 fi
 OBJECTS=/sys/kernel/debug/wgplanes/objects
 [ -r "$OBJECTS" ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null ||

@@ -5,7 +5,9 @@
  *
  *  retransmit:    REKEY_TIMEOUT (+ jitter) after an initiation was sent,
  *                 retry; after MAX_TIMER_HANDSHAKES, give up and drop what
- *                 is staged.
+ *                 is staged. The persistent keepalive stays armed (the last
+ *                 initiation armed it): a peer that has one tries again
+ *                 once it fires, so it comes back after any outage.
  *  keepalive:     KEEPALIVE_TIMEOUT after data was received with nothing
  *                 sent since, send a keepalive.
  *  new_handshake: KEEPALIVE_TIMEOUT + REKEY_TIMEOUT after data was sent with
@@ -47,8 +49,11 @@ static void wgp_expired_retransmit(struct timer_list *t)
 
 	if (atomic_inc_return(&peer->eng.hs_attempts) >=
 	    WGP_MAX_TIMER_HANDSHAKES) {
-		/* give up: what waited for this handshake goes */
-		timer_delete(&peer->eng.t_persistent);
+		/*
+		 * give up: what waited for this handshake goes, and so does
+		 * a keepalive owed to data of a session we cannot reach
+		 */
+		timer_delete(&peer->eng.t_keepalive);
 		wgp_staged_purge(peer, WGPLANES_CNT_DROP_HANDSHAKE_TIMEOUT);
 		if (!timer_pending(&peer->eng.t_zero_keys))
 			wgp_mod_timer(peer, &peer->eng.t_zero_keys,
@@ -117,6 +122,15 @@ void wgp_timers_stop(struct wgp_peer *peer)
 	timer_delete_sync(&eng->t_zero_keys);
 	timer_delete_sync(&eng->t_persistent);
 	clear_bit(WGP_PF_KEEPALIVE_AGAIN, &eng->flags);
+}
+
+void wgp_timers_age(struct wgp_peer *peer, u32 secs)
+{
+	/* a handshake being retried has been retried for secs more */
+	if (timer_pending(&peer->eng.t_retransmit))
+		atomic_add(min_t(u32, secs / WGP_REKEY_TIMEOUT,
+				 WGP_MAX_TIMER_HANDSHAKES),
+			   &peer->eng.hs_attempts);
 }
 
 void wgp_timers_data_sent(struct wgp_peer *peer)

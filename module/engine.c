@@ -337,6 +337,9 @@ void wgp_plane_identity_changed(struct wgp_plane *plane)
 		wgp_keypairs_clear(peer);
 		wgp_handshake_clear(peer);
 		wgp_peer_handshake_unthrottle(peer);
+		/* with a key, peers with a persistent keepalive go at once */
+		if (plane->has_identity)
+			wgp_peer_keepalive_changed(peer);
 		cond_resched();
 	}
 }

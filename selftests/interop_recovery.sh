@@ -20,7 +20,11 @@
 #  5. The handshake give-up: an outage from the start, so the plane gives
 #     up its handshake attempts (REKEY_ATTEMPT_TIME; debugfs "age" skips
 #     the wait) and drops what waited; once the path is back, its
-#     persistent keepalive starts a new handshake by itself.
+#     persistent keepalive starts a new handshake by itself. Stock, seen
+#     with tcpdump: 20 initiations about 5.3 s apart, then nothing until
+#     the persistent keepalive interval after the last one, then the
+#     next 20: the give-up stops the retries, not the persistent
+#     keepalive.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_wg.sh"
 
@@ -284,12 +288,13 @@ if [ "$DUT" = wgplanes ]; then
 	check "the DUT gave up: the waiting ping is dropped (drop_handshake_timeout)" \
 		wait_until 15 gave_up
 else
-	# stock: 90 s and more of retries (the one long wait of this test)
-	check "the DUT stopped retrying (gave up)" quiet_for 8 180
+	# stock: 20 initiations (about 105 s), then quiet until its persistent
+	# keepalive; a packet sent meanwhile may start the count again (the
+	# one long wait of this test)
+	check "the DUT stopped retrying (gave up)" quiet_for 8 300
 fi
 log "$(inits "$s5") initiations reached the stock peer"
 check "the path comes back" mend_path "$s5"
-check_fail "no handshake yet" handshake_done "$s5"
 # the persistent keepalive (15 s after the last initiation) starts one
 check "the DUT completes a handshake by itself (no local traffic)" \
 	wait_until 30 handshake_done "$s5"

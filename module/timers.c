@@ -5,9 +5,10 @@
  *
  *  retransmit:    REKEY_TIMEOUT (+ jitter) after an initiation was sent,
  *                 retry; after MAX_TIMER_HANDSHAKES + 1 retries, give up
- *                 and drop what is staged. The persistent keepalive stays armed (the last
- *                 initiation armed it): a peer that has one tries again
- *                 once it fires, so it comes back after any outage.
+ *                 and drop what is staged. The persistent keepalive stays
+ *                 armed (the last initiation armed it): a peer that has
+ *                 one tries again when it fires, so it comes back after
+ *                 any outage.
  *  keepalive:     KEEPALIVE_TIMEOUT after data was received with nothing
  *                 sent since, send a keepalive.
  *  new_handshake: KEEPALIVE_TIMEOUT + REKEY_TIMEOUT after data was sent with

@@ -16,7 +16,9 @@
  * Test hook: <dir>/age (write-only). Writing N makes every keypair,
  * handshake and cookie timestamp of the plane N seconds older, so a test
  * can see e.g. the rekey after REKEY_AFTER_TIME without waiting two
- * minutes. Timers already armed are not moved.
+ * minutes; a handshake being retried counts the attempts of N more
+ * seconds (the give-up after REKEY_ATTEMPT_TIME). Timers already armed are
+ * not moved.
  *
  * <dir>/cpu_work (read-only) lists, per CPU, how many work items of the
  * plane ran there, and how many of those at a raised priority: a test of
@@ -335,6 +337,9 @@ void wgp_plane_identity_changed(struct wgp_plane *plane)
 		wgp_keypairs_clear(peer);
 		wgp_handshake_clear(peer);
 		wgp_peer_handshake_unthrottle(peer);
+		/* with a key, peers with a persistent keepalive go at once */
+		if (plane->has_identity)
+			wgp_peer_keepalive_changed(peer);
 		cond_resched();
 	}
 }
@@ -369,6 +374,7 @@ static ssize_t wgp_age_write(struct file *file, const char __user *buf,
 	list_for_each_entry(peer, &plane->peer_list, plane_list) {
 		wgp_noise_age_peer(peer, ns);
 		wgp_cookie_age(&peer->eng.cookie, ns);
+		wgp_timers_age(peer, secs);
 		WRITE_ONCE(peer->eng.last_sent_handshake_ns,
 			   peer->eng.last_sent_handshake_ns - ns);
 	}

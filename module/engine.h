@@ -173,7 +173,8 @@ void wgp_peer_engine_free(struct wgp_peer *peer);
 
 /*
  * For netlink, under plane->conf_lock. After a new private key: forget every
- * session and handshake of the plane (they were made with the old key).
+ * session and handshake of the plane (they were made with the old key); with
+ * a key, peers with a persistent keepalive send one at once, as below.
  * After a peer's persistent keepalive interval was set: a plane that is up
  * sends a keepalive at once, which starts a handshake when needed.
  */

@@ -1096,8 +1096,8 @@ static int wgp_set_plane_doit(struct sk_buff *skb, struct genl_info *info)
 	if (pu)
 		wgp_apply_policy(plane, pu);
 	if (attrs[WGPLANES_A_FWMARK])
-		WRITE_ONCE(plane->fwmark,
-			   nla_get_u32(attrs[WGPLANES_A_FWMARK]));
+		wgp_socket_set_fwmark(plane,
+				      nla_get_u32(attrs[WGPLANES_A_FWMARK]));
 	if (attrs[WGPLANES_A_FLAGS] &&
 	    (nla_get_u32(attrs[WGPLANES_A_FLAGS]) & WGPLANES_F_REPLACE_PEERS))
 		wgp_peer_unlink_all(plane, &dead);

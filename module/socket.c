@@ -394,6 +394,25 @@ void wgp_socket_clear_peer_src(struct wgp_peer *peer)
 	spin_unlock_bh(&eng->ep_lock);
 }
 
+void wgp_socket_set_fwmark(struct wgp_plane *plane, u32 mark)
+{
+	struct wgp_peer *peer;
+
+	lockdep_assert_held(&plane->conf_lock);
+	if (READ_ONCE(plane->fwmark) == mark)
+		return;
+	/*
+	 * Mark first: a send that sees the new route generation under
+	 * ep_lock reads the new mark; one that started before cannot store
+	 * the route it looks up with the old mark.
+	 */
+	WRITE_ONCE(plane->fwmark, mark);
+	list_for_each_entry(peer, &plane->peer_list, plane_list) {
+		wgp_socket_clear_peer_src(peer);
+		cond_resched();
+	}
+}
+
 static void wgp_sock_tune(struct socket *sock)
 {
 	struct sock *sk = sock->sk;

@@ -27,6 +27,12 @@ void wgp_socket_close(struct wgp_plane *plane);
  * not, never from the datapath.
  */
 int wgp_socket_reinit(struct wgp_plane *plane, u16 port);
+/*
+ * For netlink, under plane->conf_lock: a new fwmark for the outer packets.
+ * Every peer's cached route and sticky source address are forgotten, so
+ * the next packet to each peer is routed with the new mark.
+ */
+void wgp_socket_set_fwmark(struct wgp_plane *plane, u32 mark);
 /* The creating namespace of plane goes away: close, forget it. */
 void wgp_socket_net_exit(struct wgp_plane *plane);
 

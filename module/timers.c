@@ -4,8 +4,11 @@
  * queue the peer's work: crypto and sending happen on the plane's CPUs.
  *
  *  retransmit:    REKEY_TIMEOUT (+ jitter) after an initiation was sent,
- *                 retry; after MAX_TIMER_HANDSHAKES, give up and drop what
- *                 is staged.
+ *                 retry; after MAX_TIMER_HANDSHAKES + 1 retries, give up
+ *                 and drop what is staged. The persistent keepalive stays
+ *                 armed (the last initiation armed it): a peer that has
+ *                 one tries again when it fires, so it comes back after
+ *                 any outage.
  *  keepalive:     KEEPALIVE_TIMEOUT after data was received with nothing
  *                 sent since, send a keepalive.
  *  new_handshake: KEEPALIVE_TIMEOUT + REKEY_TIMEOUT after data was sent with
@@ -13,7 +16,9 @@
  *  zero_keys:     3 * REJECT_AFTER_TIME after the last session was derived,
  *                 forget all key material.
  *  persistent:    the peer's persistent keepalive interval after the last
- *                 authenticated packet in either direction.
+ *                 authenticated packet in either direction, or after it
+ *                 last fired: a keepalive that could not leave (no route
+ *                 while a link is down) does not end them.
  */
 #include <linux/timer.h>
 #include <linux/jiffies.h>
@@ -45,10 +50,17 @@ static void wgp_expired_retransmit(struct timer_list *t)
 {
 	struct wgp_peer *peer = from_timer(peer, t, eng.t_retransmit);
 
-	if (atomic_inc_return(&peer->eng.hs_attempts) >=
-	    WGP_MAX_TIMER_HANDSHAKES) {
-		/* give up: what waited for this handshake goes */
-		timer_delete(&peer->eng.t_persistent);
+	/*
+	 * The first initiation and MAX_TIMER_HANDSHAKES + 1 retries: the
+	 * 20 initiations that stock WireGuard sends before it gives up.
+	 */
+	if (atomic_inc_return(&peer->eng.hs_attempts) >
+	    WGP_MAX_TIMER_HANDSHAKES + 1) {
+		/*
+		 * give up: what waited for this handshake goes, and so does
+		 * a keepalive owed to data of a session we cannot reach
+		 */
+		timer_delete(&peer->eng.t_keepalive);
 		wgp_staged_purge(peer, WGPLANES_CNT_DROP_HANDSHAKE_TIMEOUT);
 		if (!timer_pending(&peer->eng.t_zero_keys))
 			wgp_mod_timer(peer, &peer->eng.t_zero_keys,
@@ -89,9 +101,16 @@ static void wgp_expired_zero_keys(struct timer_list *t)
 static void wgp_expired_persistent(struct timer_list *t)
 {
 	struct wgp_peer *peer = from_timer(peer, t, eng.t_persistent);
+	u16 interval = READ_ONCE(peer->persistent_keepalive_interval);
 
-	if (READ_ONCE(peer->persistent_keepalive_interval))
-		wgp_request_keepalive(peer);
+	if (!interval)
+		return;
+	wgp_request_keepalive(peer);
+	/*
+	 * Only a packet that left would arm it again: after a failed send
+	 * a peer behind NAT would stay silent, and unreachable, for good.
+	 */
+	wgp_mod_timer(peer, &peer->eng.t_persistent, jiffies + interval * HZ);
 }
 
 void wgp_timers_init(struct wgp_peer *peer)
@@ -117,6 +136,15 @@ void wgp_timers_stop(struct wgp_peer *peer)
 	timer_delete_sync(&eng->t_zero_keys);
 	timer_delete_sync(&eng->t_persistent);
 	clear_bit(WGP_PF_KEEPALIVE_AGAIN, &eng->flags);
+}
+
+void wgp_timers_age(struct wgp_peer *peer, u32 secs)
+{
+	/* a handshake being retried has been retried for secs more */
+	if (timer_pending(&peer->eng.t_retransmit))
+		atomic_add(min_t(u32, secs / WGP_REKEY_TIMEOUT,
+				 WGP_MAX_TIMER_HANDSHAKES + 1),
+			   &peer->eng.hs_attempts);
 }
 
 void wgp_timers_data_sent(struct wgp_peer *peer)

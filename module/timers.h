@@ -7,10 +7,18 @@
 #ifndef _WGP_TIMERS_H
 #define _WGP_TIMERS_H
 
+#include <linux/types.h>
+
 struct wgp_peer;
 
 void wgp_timers_init(struct wgp_peer *peer);
 void wgp_timers_stop(struct wgp_peer *peer);
+
+/*
+ * debugfs "age" (engine.c): secs passed for the handshake attempts of a
+ * peer that is retrying one. Armed timers are not moved.
+ */
+void wgp_timers_age(struct wgp_peer *peer, u32 secs);
 
 void wgp_timers_data_sent(struct wgp_peer *peer);
 void wgp_timers_data_received(struct wgp_peer *peer);

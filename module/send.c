@@ -52,38 +52,6 @@ static bool wgp_keypair_usable(struct wgp_keypair *kp)
 	       atomic64_read(&kp->send_counter) < WGP_REJECT_AFTER_MESSAGES;
 }
 
-/* Whether the peer's packets go at once, rather than wait for a handshake. */
-static bool wgp_peer_can_send(struct wgp_peer *peer)
-{
-	struct wgp_keypair *kp;
-	bool ret;
-
-	rcu_read_lock_bh();
-	kp = rcu_dereference_bh(peer->eng.keypairs.current_kp);
-	ret = kp && wgp_keypair_usable(kp);
-	rcu_read_unlock_bh();
-	return ret;
-}
-
-/*
- * The plane's bound over what is staged and in flight. Packets that wait
- * for a handshake may take half of it at most: peers that never answer
- * must not leave the plane's live peers without room, as with stock
- * WireGuard, whose waiting packets are bounded per peer only.
- */
-static bool wgp_encq_take(struct wgp_plane *plane, bool waiting)
-{
-	u32 limit = READ_ONCE(plane->policy.encq_len);
-
-	if (waiting)
-		limit /= 2;
-	if (atomic_inc_return(&plane->eng.encq_count) > limit) {
-		atomic_dec(&plane->eng.encq_count);
-		return false;
-	}
-	return true;
-}
-
 netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct wgp_plane *plane = netdev_priv(dev);
@@ -92,7 +60,6 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 	union wgp_endpoint ep;
 	unsigned int mtu;
 	u32 limit, staged;
-	bool waiting;
 
 	if (skb->protocol == htons(ETH_P_IP)) {
 		if (!pskb_network_may_pull(skb, sizeof(struct iphdr)))
@@ -123,7 +90,6 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	/* padding must not make the outer packet exceed the route's MTU */
 	mtu = skb_valid_dst(skb) ? dst_mtu(skb_dst(skb)) : READ_ONCE(dev->mtu);
-	waiting = !wgp_peer_can_send(peer);
 
 	if (skb_is_gso(skb)) {
 		segs = skb_gso_segment(skb, 0);
@@ -153,7 +119,10 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 			kfree_skb(seg);
 			continue;
 		}
-		if (unlikely(!wgp_encq_take(plane, waiting))) {
+		/* the plane's bound over all its peers */
+		if (unlikely(atomic_inc_return(&plane->eng.encq_count) >
+			     READ_ONCE(plane->policy.encq_len))) {
+			atomic_dec(&plane->eng.encq_count);
 			wgp_count(plane, WGPLANES_CNT_DROP_ENCQ_FULL);
 			kfree_skb(seg);
 			continue;

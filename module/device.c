@@ -36,68 +36,81 @@ struct wgp_plane *wgp_plane_from_dev(struct net_device *dev)
 	return netdev_priv(dev);
 }
 
-void wgp_plane_counters_sum(struct wgp_plane *plane,
-			    u64 out[__WGPLANES_CNT_LAST])
+/* Sums the per-CPU counters, the first n of them. */
+static void wgp_plane_sum(struct wgp_plane *plane, u64 *out, unsigned int n)
 {
 	unsigned int start;
 	int cpu, i;
 
-	memset(out, 0, sizeof(u64) * __WGPLANES_CNT_LAST);
+	memset(out, 0, sizeof(u64) * n);
 	for_each_possible_cpu(cpu) {
 		const struct wgp_counters *c = per_cpu_ptr(plane->counters, cpu);
-		u64 v[__WGPLANES_CNT_LAST];
+		u64 v[__WGP_CNT_ALL];
 
 		do {
 			start = u64_stats_fetch_begin(&c->syncp);
-			memcpy(v, c->val, sizeof(v));
+			memcpy(v, c->val, sizeof(u64) * n);
 		} while (u64_stats_fetch_retry(&c->syncp, start));
-		for (i = 0; i < __WGPLANES_CNT_LAST; i++)
+		for (i = 0; i < n; i++)
 			out[i] += v[i];
 	}
 }
 
-/* Which counters are drops on receive and which on transmit. */
-static const u8 wgp_rx_drops[] = {
-	WGPLANES_CNT_DROP_BAD_PACKET, WGPLANES_CNT_DROP_BAD_MAC1,
-	WGPLANES_CNT_DROP_BAD_MAC2, WGPLANES_CNT_DROP_HANDSHAKE_INVALID,
-	WGPLANES_CNT_DROP_HANDSHAKE_RATELIMIT, WGPLANES_CNT_DROP_NO_KEYPAIR,
-	WGPLANES_CNT_DROP_KEY_EXPIRED, WGPLANES_CNT_DROP_DECRYPT,
-	WGPLANES_CNT_DROP_REPLAY, WGPLANES_CNT_DROP_ALLOWEDIPS,
-	WGPLANES_CNT_DROP_DECQ_FULL, WGPLANES_CNT_DROP_HSQ_FULL,
-	WGPLANES_CNT_DROP_RX_RATE,
+void wgp_plane_counters_sum(struct wgp_plane *plane,
+			    u64 out[__WGPLANES_CNT_LAST])
+{
+	wgp_plane_sum(plane, out, __WGPLANES_CNT_LAST);
+}
+
+/*
+ * The link statistics count as stock WireGuard does on its device (seen
+ * side by side in selftests/interop_parity.sh): packets and bytes are the
+ * messages exchanged with peers, a destination without a peer or endpoint
+ * is a transmit error, an inner packet that is not honest a receive error.
+ * What only a plane drops (its queues, its guard) shows as dropped; junk
+ * on the socket is for wgplanes show alone, as stock shows none of it.
+ */
+static const u8 wgp_tx_errors[] = {
+	WGPLANES_CNT_DROP_NO_PEER, WGPLANES_CNT_DROP_NO_ENDPOINT,
 };
 
 static const u8 wgp_tx_drops[] = {
-	WGPLANES_CNT_DROP_NO_PEER, WGPLANES_CNT_DROP_NO_ENDPOINT,
 	WGPLANES_CNT_DROP_TXQ_FULL, WGPLANES_CNT_DROP_ENCQ_FULL,
 	WGPLANES_CNT_DROP_NOMEM, WGPLANES_CNT_DROP_HANDSHAKE_TIMEOUT,
 	WGPLANES_CNT_DROP_TX_ERROR,
 };
 
-void wgp_counters_to_link_stats(const u64 c[__WGPLANES_CNT_LAST],
-				struct rtnl_link_stats64 *stats)
+static const u8 wgp_rx_drops[] = {
+	WGPLANES_CNT_DROP_DECQ_FULL, WGPLANES_CNT_DROP_RX_RATE,
+};
+
+void wgp_plane_link_stats(struct wgp_plane *plane,
+			  struct rtnl_link_stats64 *stats)
 {
+	u64 c[__WGP_CNT_ALL];
 	unsigned int i;
 
-	stats->rx_packets += c[WGPLANES_CNT_RX_PACKETS];
-	stats->rx_bytes += c[WGPLANES_CNT_RX_BYTES];
-	stats->tx_packets += c[WGPLANES_CNT_TX_PACKETS];
-	stats->tx_bytes += c[WGPLANES_CNT_TX_BYTES];
-	for (i = 0; i < ARRAY_SIZE(wgp_rx_drops); i++)
-		stats->rx_dropped += c[wgp_rx_drops[i]];
+	wgp_plane_sum(plane, c, __WGP_CNT_ALL);
+	stats->rx_packets += c[WGP_LINK_RX_PACKETS];
+	stats->rx_bytes += c[WGP_LINK_RX_BYTES];
+	stats->tx_packets += c[WGP_LINK_TX_PACKETS];
+	stats->tx_bytes += c[WGP_LINK_TX_BYTES];
+	stats->rx_frame_errors += c[WGP_LINK_RX_FRAME_ERRORS];
+	stats->rx_length_errors += c[WGP_LINK_RX_LENGTH_ERRORS];
+	stats->rx_errors += c[WGP_LINK_RX_FRAME_ERRORS] +
+			    c[WGP_LINK_RX_LENGTH_ERRORS];
+	for (i = 0; i < ARRAY_SIZE(wgp_tx_errors); i++)
+		stats->tx_errors += c[wgp_tx_errors[i]];
 	for (i = 0; i < ARRAY_SIZE(wgp_tx_drops); i++)
 		stats->tx_dropped += c[wgp_tx_drops[i]];
-	stats->rx_errors = stats->rx_dropped;
-	stats->tx_errors = stats->tx_dropped;
+	for (i = 0; i < ARRAY_SIZE(wgp_rx_drops); i++)
+		stats->rx_dropped += c[wgp_rx_drops[i]];
 }
 
 static void wgp_plane_get_stats64(struct net_device *dev,
 				  struct rtnl_link_stats64 *stats)
 {
-	u64 c[__WGPLANES_CNT_LAST];
-
-	wgp_plane_counters_sum(netdev_priv(dev), c);
-	wgp_counters_to_link_stats(c, stats);
+	wgp_plane_link_stats(netdev_priv(dev), stats);
 }
 
 static int wgp_plane_get_iflink(const struct net_device *dev)
@@ -206,6 +219,8 @@ void wgp_plane_setup(struct net_device *dev)
 	dev->features |= WGP_PLANE_FEATURES;
 	dev->hw_features |= WGP_PLANE_FEATURES;
 	dev->hw_enc_features |= WGP_PLANE_FEATURES;
+	/* the route stays with the packet: ICMP errors and the padding need it */
+	netif_keep_dst(dev);
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = wgp_plane_destruct;
 

@@ -29,9 +29,25 @@
 
 struct wgp_fleet;
 
-/* Per-CPU counters of a plane, indexed by enum wgplanes_counter. */
+/*
+ * Counters of the link statistics alone (ip -s link), after those of
+ * enum wgplanes_counter: what stock WireGuard counts on its device, i.e.
+ * the messages exchanged with peers (handshakes, keepalives and data, by
+ * their length on the wire) and inner packets refused as not honest.
+ */
+enum {
+	WGP_LINK_TX_PACKETS = __WGPLANES_CNT_LAST,
+	WGP_LINK_TX_BYTES,
+	WGP_LINK_RX_PACKETS,
+	WGP_LINK_RX_BYTES,
+	WGP_LINK_RX_FRAME_ERRORS,	/* not IP, or a source not allowed */
+	WGP_LINK_RX_LENGTH_ERRORS,	/* inner length beyond the packet */
+	__WGP_CNT_ALL
+};
+
+/* Per-CPU counters of a plane: enum wgplanes_counter, then WGP_LINK_*. */
 struct wgp_counters {
-	u64 val[__WGPLANES_CNT_LAST];
+	u64 val[__WGP_CNT_ALL];
 	struct u64_stats_sync syncp;
 };
 
@@ -99,11 +115,31 @@ static inline void wgp_count(struct wgp_plane *plane, enum wgplanes_counter id)
 	wgp_count_add(plane, id, 1);
 }
 
+/* id: one of WGP_LINK_* */
+static inline void wgp_link_count_add(struct wgp_plane *plane,
+				      unsigned int id, u64 n)
+{
+	this_cpu_add(plane->counters->val[id], n);
+}
+
+/* A message of len bytes went to a peer, or came from one. */
+static inline void wgp_link_count_tx(struct wgp_plane *plane, unsigned int len)
+{
+	wgp_link_count_add(plane, WGP_LINK_TX_PACKETS, 1);
+	wgp_link_count_add(plane, WGP_LINK_TX_BYTES, len);
+}
+
+static inline void wgp_link_count_rx(struct wgp_plane *plane, unsigned int len)
+{
+	wgp_link_count_add(plane, WGP_LINK_RX_PACKETS, 1);
+	wgp_link_count_add(plane, WGP_LINK_RX_BYTES, len);
+}
+
 void wgp_plane_counters_sum(struct wgp_plane *plane,
 			    u64 out[__WGPLANES_CNT_LAST]);
 /* Adds a plane's counters to the link statistics ip -s link shows. */
-void wgp_counters_to_link_stats(const u64 c[__WGPLANES_CNT_LAST],
-				struct rtnl_link_stats64 *stats);
+void wgp_plane_link_stats(struct wgp_plane *plane,
+			  struct rtnl_link_stats64 *stats);
 
 /* The plane behind a device of kind "wgplane", or NULL. */
 struct wgp_plane *wgp_plane_from_dev(struct net_device *dev);

@@ -43,7 +43,6 @@ static void wgp_fleet_get_stats64(struct net_device *dev,
 				  struct rtnl_link_stats64 *stats)
 {
 	struct wgp_fleet *fleet = netdev_priv(dev);
-	u64 c[__WGPLANES_CNT_LAST];
 	struct wgp_plane *plane;
 	unsigned int i;
 
@@ -52,8 +51,7 @@ static void wgp_fleet_get_stats64(struct net_device *dev,
 		plane = rcu_dereference(fleet->planes[i]);
 		if (!plane)
 			continue;
-		wgp_plane_counters_sum(plane, c);
-		wgp_counters_to_link_stats(c, stats);
+		wgp_plane_link_stats(plane, stats);
 	}
 	rcu_read_unlock();
 	stats->tx_dropped += atomic_long_read(&fleet->tx_dropped);

@@ -36,6 +36,7 @@ struct wgp_tx_cb {
 	struct wgp_keypair *keypair;	/* a reference */
 	u64 nonce;
 	unsigned int plain_len;		/* inner length, for the counters */
+	unsigned int mtu;		/* of its route: padding stays within */
 	u8 ds;				/* outer DS field, for ECN */
 	u8 state;			/* enum wgp_tx_state; release/acquire */
 };

@@ -212,6 +212,7 @@ static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 	wgp_timers_any_authenticated_packet_received(peer);
 	wgp_timers_any_authenticated_packet_traversal(peer);
 	wgp_socket_peer_received(peer, skb->len);
+	wgp_link_count_rx(plane, skb->len);
 
 	if (type == WGP_MSG_INITIATION) {
 		wgp_count(plane, WGPLANES_CNT_HANDSHAKE_INIT_RX);
@@ -276,13 +277,13 @@ static bool wgp_inner_ok(struct wgp_peer *peer, struct sk_buff *skb)
 	u8 version;
 
 	if (!pskb_may_pull(skb, 1))
-		goto bad;
+		goto bad_length;
 	version = skb->data[0] >> 4;
 	if (version == 4 && pskb_may_pull(skb, sizeof(struct iphdr))) {
 		const struct iphdr *iph = (const struct iphdr *)skb->data;
 
 		if (iph->ihl < 5)
-			goto bad;
+			goto bad_type;
 		len = ntohs(iph->tot_len);
 		skb->protocol = htons(ETH_P_IP);
 	} else if (version == 6 && pskb_may_pull(skb,
@@ -291,10 +292,10 @@ static bool wgp_inner_ok(struct wgp_peer *peer, struct sk_buff *skb)
 		      sizeof(struct ipv6hdr);
 		skb->protocol = htons(ETH_P_IPV6);
 	} else {
-		goto bad;
+		goto bad_type;
 	}
 	if (len > skb->len || pskb_trim(skb, len))
-		goto bad;
+		goto bad_length;
 	skb_reset_network_header(skb);
 	skb_reset_mac_header(skb);
 	skb_probe_transport_header(skb);
@@ -304,11 +305,17 @@ static bool wgp_inner_ok(struct wgp_peer *peer, struct sk_buff *skb)
 	rcu_read_unlock_bh();
 	if (owner != peer) {
 		wgp_count(plane, WGPLANES_CNT_DROP_ALLOWEDIPS);
+		wgp_link_count_add(plane, WGP_LINK_RX_FRAME_ERRORS, 1);
 		return false;
 	}
 	return true;
-bad:
+bad_type:
 	wgp_count(plane, WGPLANES_CNT_DROP_BAD_PACKET);
+	wgp_link_count_add(plane, WGP_LINK_RX_FRAME_ERRORS, 1);
+	return false;
+bad_length:
+	wgp_count(plane, WGPLANES_CNT_DROP_BAD_PACKET);
+	wgp_link_count_add(plane, WGP_LINK_RX_LENGTH_ERRORS, 1);
 	return false;
 }
 
@@ -363,6 +370,7 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 	if (!skb->len) {
 		/* a keepalive: valid, but not a packet of the device */
 		wgp_count(plane, WGPLANES_CNT_RX_KEEPALIVES);
+		wgp_link_count_rx(plane, wire_len);
 		consume_skb(skb);
 		return NULL;
 	}
@@ -385,6 +393,7 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 	skb_dst_drop(skb);
 	nf_reset_ct(skb);
 	skb->mark = 0;
+	wgp_link_count_rx(plane, wire_len);
 	wgp_count(plane, WGPLANES_CNT_RX_PACKETS);
 	wgp_count_add(plane, WGPLANES_CNT_RX_BYTES, skb->len);
 	return skb;

@@ -15,6 +15,7 @@
 #include <linux/scatterlist.h>
 #include <net/icmp.h>
 #include <net/ip_tunnels.h>
+#include <net/dst_metadata.h>
 #ifdef COMPAT_HAVE_NET_GSO_H
 #include <net/gso.h>
 #endif
@@ -27,6 +28,8 @@
 #include "timers.h"
 
 #define WGP_MAX_SG	(MAX_SKB_FRAGS + 8)
+/* The DS field of handshake messages, stock's: AF41 */
+#define WGP_HANDSHAKE_DS	0x88
 
 static void wgp_icmp_unreach(struct sk_buff *skb)
 {
@@ -42,12 +45,20 @@ static bool wgp_peer_has_keypair(struct wgp_peer *peer)
 	return rcu_access_pointer(peer->eng.keypairs.current_kp);
 }
 
+static bool wgp_keypair_usable(struct wgp_keypair *kp)
+{
+	return !wgp_older_than(READ_ONCE(kp->birth_ns),
+			       WGP_REJECT_AFTER_TIME) &&
+	       atomic64_read(&kp->send_counter) < WGP_REJECT_AFTER_MESSAGES;
+}
+
 netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct wgp_plane *plane = netdev_priv(dev);
 	struct sk_buff *segs, *seg, *next;
 	struct wgp_peer *peer;
 	union wgp_endpoint ep;
+	unsigned int mtu;
 	u32 limit, staged;
 
 	if (skb->protocol == htons(ETH_P_IP)) {
@@ -88,6 +99,9 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto err_peer;
 	}
 
+	/* padding must not make the outer packet exceed the route's MTU */
+	mtu = skb_valid_dst(skb) ? dst_mtu(skb_dst(skb)) : READ_ONCE(dev->mtu);
+
 	if (skb_is_gso(skb)) {
 		segs = skb_gso_segment(skb, 0);
 		if (IS_ERR_OR_NULL(segs)) {
@@ -124,6 +138,7 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 			kfree_skb(seg);
 			continue;
 		}
+		WGP_TX_CB(seg)->mtu = mtu;
 		skb_dst_drop(seg);
 		skb_queue_tail(&peer->eng.staged, seg);
 	}
@@ -139,13 +154,6 @@ err_peer:
 err:
 	kfree_skb(skb);
 	return NETDEV_TX_OK;
-}
-
-static bool wgp_keypair_usable(struct wgp_keypair *kp)
-{
-	return !wgp_older_than(READ_ONCE(kp->birth_ns),
-			       WGP_REJECT_AFTER_TIME) &&
-	       atomic64_read(&kp->send_counter) < WGP_REJECT_AFTER_MESSAGES;
 }
 
 /* An outer packet could not be sent: counted with its honest reason. */
@@ -190,7 +198,7 @@ static bool wgp_encrypt(struct wgp_plane *plane, struct sk_buff *skb)
 		return false;
 	/* the inner ECN bits show on the outer header */
 	cb->ds = len ? ip_tunnel_ecn_encap(0, ip_hdr(skb), skb) : 0;
-	padded = wgp_padded_len(len, READ_ONCE(plane->dev->mtu));
+	padded = wgp_padded_len(len, cb->mtu);
 	if (skb_cow_head(skb, WGP_DATA_HDR_LEN + WGP_SEND_HEADROOM))
 		return false;
 	nsg = skb_cow_data(skb, padded - len + WGP_AUTHTAG_LEN, &trailer);
@@ -222,7 +230,7 @@ static void wgp_send_one(struct wgp_peer *peer, struct sk_buff *skb)
 	struct wgp_plane *plane = peer->plane;
 	struct wgp_tx_cb *cb = WGP_TX_CB(skb);
 	struct wgp_keypair *kp = cb->keypair;
-	unsigned int len = cb->plain_len;
+	unsigned int len = cb->plain_len, wire_len = skb->len;
 	int ret;
 
 	atomic_dec(&plane->eng.encq_count);
@@ -235,6 +243,7 @@ static void wgp_send_one(struct wgp_peer *peer, struct sk_buff *skb)
 		wgp_count_send_error(plane, ret);
 		goto out;
 	}
+	wgp_link_count_tx(plane, wire_len);
 	if (len) {
 		wgp_count(plane, WGPLANES_CNT_TX_PACKETS);
 		wgp_count_add(plane, WGPLANES_CNT_TX_BYTES, len);
@@ -418,6 +427,7 @@ static struct sk_buff *wgp_keepalive_skb(struct wgp_peer *peer)
 		return NULL;
 	}
 	skb_reserve(skb, WGP_DATA_HDR_LEN + WGP_SEND_HEADROOM);
+	WGP_TX_CB(skb)->mtu = 0;	/* nothing to pad */
 	/* in flight like a staged packet, so counted like one */
 	atomic_inc(&peer->plane->eng.encq_count);
 	return skb;
@@ -551,9 +561,12 @@ static void wgp_send_handshake_initiation(struct wgp_peer *peer, bool retry)
 	wgp_timers_any_authenticated_packet_sent(peer);
 	wgp_timers_handshake_initiated(peer);
 	wgp_count(peer->plane, WGPLANES_CNT_HANDSHAKE_INIT_TX);
-	ret = wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg), 0);
+	ret = wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg),
+					     WGP_HANDSHAKE_DS);
 	if (ret)
 		wgp_count_send_error(peer->plane, ret);
+	else
+		wgp_link_count_tx(peer->plane, sizeof(msg));
 	memzero_explicit(&msg, sizeof(msg));
 }
 
@@ -592,8 +605,13 @@ void wgp_send_handshake_response(struct wgp_peer *peer)
 	wgp_timers_any_authenticated_packet_traversal(peer);
 	wgp_timers_any_authenticated_packet_sent(peer);
 	wgp_count(peer->plane, WGPLANES_CNT_HANDSHAKE_RESP_TX);
-	ret = wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg), 0);
+	/* a response is a sent handshake: no initiation of ours follows it */
+	WRITE_ONCE(peer->eng.last_sent_handshake_ns, wgp_now_ns());
+	ret = wgp_socket_send_buffer_to_peer(peer, &msg, sizeof(msg),
+					     WGP_HANDSHAKE_DS);
 	if (ret)
 		wgp_count_send_error(peer->plane, ret);
+	else
+		wgp_link_count_tx(peer->plane, sizeof(msg));
 	memzero_explicit(&msg, sizeof(msg));
 }

@@ -75,8 +75,9 @@ struct wgp_peer_engine {
 	struct sk_buff_head rx_queue;
 	/*
 	 * The decryption the guard allows for this peer's messages that
-	 * turn out not authentic (ns at the plane's rate, < 0: in debt);
-	 * written under rx_lock, read locklessly before queueing.
+	 * turn out not authentic: a bucket at the plane's rate and depth
+	 * (tokens and stamp as in struct wgp_bucket), under the plane's
+	 * guard rx.lock.
 	 */
 	s64 junk_tokens;
 	u64 junk_stamp;

@@ -5,13 +5,20 @@
 #include <linux/netdevice.h>
 #include <linux/math64.h>
 #include <linux/ktime.h>
+#include <linux/overflow.h>
 
 #include "device.h"
 #include "peer.h"
 #include "guard.h"
 
-/* Costs are kept per MiB, so that very high rates keep their precision. */
-#define WGP_COST_SHIFT	20
+/*
+ * Tokens are bit-nanoseconds: a nanosecond at the rate earns rate of them
+ * and a byte costs 8e9, so every step is an integer and exact. The deepest
+ * bucket (64 MiB) holds under 2^59, and a packet is far below
+ * WGP_LEN_MAX, which keeps any charge or debt well within s64.
+ */
+#define WGP_BYTE_COST	(8 * NSEC_PER_SEC)
+#define WGP_LEN_MAX	BIT(24)
 
 /*
  * An automatic burst: 10 ms at the rate for transmit, which shapes and can
@@ -25,27 +32,28 @@ u32 wgp_guard_auto_burst(u64 rate, bool rx)
 	return clamp_t(u64, burst, 64 * 1024, WGPLANES_BURST_MAX);
 }
 
-static s64 wgp_guard_cost(const struct wgp_guard *g, unsigned int len)
+static s64 wgp_guard_cost(unsigned int len)
 {
-	return (s64)(((u64)len * g->ns_per_mbyte) >> WGP_COST_SHIFT);
-}
-
-static s64 wgp_guard_depth(u64 per_mbyte, u32 burst)
-{
-	return (s64)(((u64)burst * per_mbyte) >> WGP_COST_SHIFT);
+	return (s64)min_t(u32, len, WGP_LEN_MAX) * WGP_BYTE_COST;
 }
 
 /* Under b->lock. */
 static void wgp_bucket_refill(const struct wgp_guard *g, struct wgp_bucket *b,
 			      u64 now)
 {
-	u64 elapsed = now - b->stamp;
+	u64 room, earned;
 
-	b->stamp = now;
-	if (elapsed >= (u64)(b->depth - b->tokens))
+	/* a clock that reads behind the stamp earns nothing */
+	if ((s64)(now - b->stamp) <= 0)
+		return;
+	room = b->depth - b->tokens;
+	/* a long idle overflows the product: the bucket is full anyway */
+	if (check_mul_overflow(now - b->stamp, g->rate, &earned) ||
+	    earned >= room)
 		b->tokens = b->depth;
 	else
-		b->tokens += elapsed;
+		b->tokens += earned;
+	b->stamp = now;
 }
 
 /*
@@ -87,7 +95,7 @@ static enum hrtimer_restart wgp_guard_wake(struct hrtimer *timer)
 	spin_lock(&g->tx.lock);
 	wgp_bucket_refill(g, &g->tx, ktime_get_ns());
 	if (g->rate && g->tx.tokens < 0) {
-		hrtimer_forward_now(timer, ns_to_ktime(-g->tx.tokens));
+		hrtimer_forward_now(timer, ns_to_ktime(wgp_guard_tx_debt_ns(g)));
 		ret = HRTIMER_RESTART;
 	} else {
 		wgp_guard_release(plane, true);
@@ -117,40 +125,94 @@ void wgp_guard_stop(struct wgp_plane *plane)
 	spin_unlock_bh(&g->tx.lock);
 }
 
-void wgp_guard_update(struct wgp_plane *plane)
+void wgp_guard_set(struct wgp_guard *g, u64 rate, u32 burst, u64 now)
 {
-	struct wgp_guard *g = &plane->guard;
-	u64 rate = READ_ONCE(plane->policy.rate);
-	u32 burst = READ_ONCE(plane->policy.burst);
-	u64 now = ktime_get_ns();
 	s64 depth_tx = 0, depth_rx = 0;
-	u64 per_mbyte = 0;
 
 	if (rate) {
-		per_mbyte = div64_u64((u64)8 * NSEC_PER_SEC << WGP_COST_SHIFT,
-				      rate);
-		depth_tx = wgp_guard_depth(per_mbyte, burst ?:
-					   wgp_guard_auto_burst(rate, false));
-		depth_rx = wgp_guard_depth(per_mbyte, burst ?:
-					   wgp_guard_auto_burst(rate, true));
+		depth_tx = (s64)(burst ?: wgp_guard_auto_burst(rate, false)) *
+			   WGP_BYTE_COST;
+		depth_rx = (s64)(burst ?: wgp_guard_auto_burst(rate, true)) *
+			   WGP_BYTE_COST;
 	}
-
-	spin_lock_bh(&g->tx.lock);
-	spin_lock(&g->rx.lock);
 	WRITE_ONCE(g->rate, rate);
-	g->ns_per_mbyte = per_mbyte;
 	g->tx.depth = depth_tx;
 	g->tx.tokens = depth_tx;
 	g->tx.stamp = now;
 	g->rx.depth = depth_rx;
 	g->rx.tokens = depth_rx;
 	g->rx.stamp = now;
+}
+
+void wgp_guard_update(struct wgp_plane *plane)
+{
+	struct wgp_guard *g = &plane->guard;
+	u64 rate = READ_ONCE(plane->policy.rate);
+	u32 burst = READ_ONCE(plane->policy.burst);
+
+	spin_lock_bh(&g->tx.lock);
+	spin_lock(&g->rx.lock);
+	wgp_guard_set(g, rate, burst, ktime_get_ns());
 	wgp_guard_release(plane, true);
 	/* with the new rate, a peer still full stops it again */
 	wgp_guard_unstop(plane, true);
 	spin_unlock(&g->rx.lock);
 	spin_unlock_bh(&g->tx.lock);
 	/* a timer still set finds nothing to do */
+}
+
+bool wgp_guard_tx_charge(struct wgp_guard *g, unsigned int len, u64 now)
+{
+	wgp_bucket_refill(g, &g->tx, now);
+	if (g->tx.tokens < 0)
+		return false;
+	g->tx.tokens -= wgp_guard_cost(len);
+	return true;
+}
+
+u64 wgp_guard_tx_debt_ns(const struct wgp_guard *g)
+{
+	u64 debt, ns;
+
+	if (g->tx.tokens >= 0 || !g->rate)
+		return 0;
+	/* rounded up: the timer must not fire a nanosecond early */
+	debt = -g->tx.tokens;
+	ns = div64_u64(debt, g->rate);
+	return ns * g->rate < debt ? ns + 1 : ns;
+}
+
+/*
+ * Receive is charged after decryption, while more messages were let
+ * through: a debt is capped at one burst, so a plane that was flooded
+ * recovers within the time of a burst.
+ */
+void wgp_guard_rx_pay(struct wgp_guard *g, struct wgp_bucket *b,
+		      unsigned int len, u64 now)
+{
+	wgp_bucket_refill(g, b, now);
+	b->tokens = max(b->tokens - wgp_guard_cost(len), -b->depth);
+}
+
+bool wgp_guard_rx_open(struct wgp_guard *g, struct wgp_bucket *junk, u64 now)
+{
+	wgp_bucket_refill(g, &g->rx, now);
+	if (g->rx.tokens < 0)
+		return false;
+	if (!junk)
+		return true;
+	wgp_bucket_refill(g, junk, now);
+	return junk->tokens >= 0;
+}
+
+/* Under rx.lock: a peer's junk budget, as deep as the plane's bucket. */
+static void wgp_junk_load(const struct wgp_guard *g,
+			  const struct wgp_peer_engine *eng,
+			  struct wgp_bucket *b)
+{
+	b->depth = g->rx.depth;
+	b->tokens = min(eng->junk_tokens, b->depth);
+	b->stamp = eng->junk_stamp;
 }
 
 bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len)
@@ -163,11 +225,8 @@ bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len)
 		return true;
 	spin_lock_bh(&g->tx.lock);
 	if (likely(g->rate)) {
-		wgp_bucket_refill(g, &g->tx, ktime_get_ns());
-		if (g->tx.tokens >= 0) {
-			g->tx.tokens -= wgp_guard_cost(g, len);
-		} else {
-			allow = false;
+		allow = wgp_guard_tx_charge(g, len, ktime_get_ns());
+		if (!allow) {
 			if (list_empty(&peer->eng.guard_wait)) {
 				list_add_tail(&peer->eng.guard_wait,
 					      &g->waiting);
@@ -176,7 +235,7 @@ bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len)
 			}
 			if (!hrtimer_active(&g->wake))
 				hrtimer_start(&g->wake,
-					      ns_to_ktime(-g->tx.tokens),
+					      ns_to_ktime(wgp_guard_tx_debt_ns(g)),
 					      HRTIMER_MODE_REL_SOFT);
 		}
 	}
@@ -232,36 +291,19 @@ bool wgp_guard_tx_holding(struct wgp_plane *plane)
 /* Softirq: nothing is charged yet, the budgets only must not be in debt. */
 bool wgp_guard_rx_allow(struct wgp_peer *peer)
 {
-	struct wgp_plane *plane = peer->plane;
-	struct wgp_guard *g = &plane->guard;
-	u64 now, junk_elapsed;
+	struct wgp_guard *g = &peer->plane->guard;
+	struct wgp_bucket junk;
 	bool allow = true;
 
 	if (!READ_ONCE(g->rate))
 		return true;
-	now = ktime_get_ns();
-	/* a stale read only lets one more message through or holds it */
-	junk_elapsed = now - READ_ONCE(peer->eng.junk_stamp);
-	if (READ_ONCE(peer->eng.junk_tokens) < 0 &&
-	    junk_elapsed < (u64)-READ_ONCE(peer->eng.junk_tokens))
-		return false;
 	spin_lock_bh(&g->rx.lock);
 	if (likely(g->rate)) {
-		wgp_bucket_refill(g, &g->rx, now);
-		allow = g->rx.tokens > 0;
+		wgp_junk_load(g, &peer->eng, &junk);
+		allow = wgp_guard_rx_open(g, &junk, ktime_get_ns());
 	}
 	spin_unlock_bh(&g->rx.lock);
 	return allow;
-}
-
-/*
- * Charges happen after decryption, while more messages were let through:
- * the debt is capped at one burst, so a plane that was flooded recovers
- * within the time of a burst.
- */
-static void wgp_bucket_charge(struct wgp_bucket *b, s64 cost)
-{
-	b->tokens = max(b->tokens - cost, -b->depth);
 }
 
 void wgp_guard_rx_charge(struct wgp_plane *plane, unsigned int len)
@@ -271,33 +313,25 @@ void wgp_guard_rx_charge(struct wgp_plane *plane, unsigned int len)
 	if (!READ_ONCE(g->rate))
 		return;
 	spin_lock_bh(&g->rx.lock);
-	if (likely(g->rate)) {
-		wgp_bucket_refill(g, &g->rx, ktime_get_ns());
-		wgp_bucket_charge(&g->rx, wgp_guard_cost(g, len));
-	}
+	if (likely(g->rate))
+		wgp_guard_rx_pay(g, &g->rx, len, ktime_get_ns());
 	spin_unlock_bh(&g->rx.lock);
 }
 
-/* rx_lock held: a message of this peer failed authentication. */
 void wgp_guard_rx_junk(struct wgp_peer *peer, unsigned int len)
 {
 	struct wgp_guard *g = &peer->plane->guard;
 	struct wgp_peer_engine *eng = &peer->eng;
 	struct wgp_bucket b;
 
-	lockdep_assert_held(&eng->rx_lock);
-	spin_lock_bh(&g->rx.lock);
-	if (!g->rate) {
-		spin_unlock_bh(&g->rx.lock);
+	if (!READ_ONCE(g->rate))
 		return;
+	spin_lock_bh(&g->rx.lock);
+	if (likely(g->rate)) {
+		wgp_junk_load(g, eng, &b);
+		wgp_guard_rx_pay(g, &b, len, ktime_get_ns());
+		eng->junk_tokens = b.tokens;
+		eng->junk_stamp = b.stamp;
 	}
-	/* the peer's own bucket, as deep as the plane's */
-	b.depth = g->rx.depth;
-	b.tokens = min(eng->junk_tokens, b.depth);
-	b.stamp = eng->junk_stamp;
-	wgp_bucket_refill(g, &b, ktime_get_ns());
-	wgp_bucket_charge(&b, wgp_guard_cost(g, len));
 	spin_unlock_bh(&g->rx.lock);
-	WRITE_ONCE(eng->junk_tokens, b.tokens);
-	WRITE_ONCE(eng->junk_stamp, b.stamp);
 }

@@ -19,8 +19,9 @@
  * any crypto work is queued for it. Handshake messages are not charged;
  * they have the plane's handshake queue, cookies and rate limiter.
  *
- * Tokens are kept as nanoseconds of transmission time at the plane's rate,
- * as a token bucket filter does; a policy change refills both buckets.
+ * Tokens are bit-nanoseconds (a nanosecond earns the rate, a byte costs
+ * 8e9), so the arithmetic is exact over every rate and burst that netlink
+ * accepts; a policy change refills both buckets.
  */
 #ifndef _WGP_GUARD_H
 #define _WGP_GUARD_H
@@ -35,15 +36,14 @@ struct sk_buff;
 
 struct wgp_bucket {
 	spinlock_t lock;	/* tokens and stamp */
-	s64 depth;		/* ns: the burst at the rate; both locks */
-	s64 tokens;		/* ns of transmission time; < 0: in debt */
+	s64 depth;		/* the burst, in tokens; both locks */
+	s64 tokens;		/* bit-ns; < 0: in debt */
 	u64 stamp;		/* ns, when tokens were last brought up to date */
 };
 
 struct wgp_guard {
 	/* written under both bucket locks, read under either */
 	u64 rate;		/* bits per second, 0 = unguarded */
-	u64 ns_per_mbyte;	/* the cost of 1 MiB, in ns */
 	struct wgp_bucket tx, rx;
 	struct hrtimer wake;	/* when the debt is paid */
 	/* peers waiting for tokens, each with a reference; under tx.lock */
@@ -86,5 +86,22 @@ bool wgp_guard_tx_holding(struct wgp_plane *plane);
 bool wgp_guard_rx_allow(struct wgp_peer *peer);
 void wgp_guard_rx_charge(struct wgp_plane *plane, unsigned int len);
 void wgp_guard_rx_junk(struct wgp_peer *peer, unsigned int len);
+
+/*
+ * The arithmetic alone, on the caller's clock @now (the self-test drives
+ * it): set both buckets full for @rate and @burst (0: automatic); charge a
+ * packet of @len to a bucket, as tx_take and rx_allow do; the time the
+ * transmit debt takes to pay. Under the bucket locks, or on a private guard.
+ */
+void wgp_guard_set(struct wgp_guard *g, u64 rate, u32 burst, u64 now);
+bool wgp_guard_tx_charge(struct wgp_guard *g, unsigned int len, u64 now);
+u64 wgp_guard_tx_debt_ns(const struct wgp_guard *g);
+/*
+ * Receive: whether the plane's bucket and the junk bucket (if any) are out
+ * of debt; and a charge to bucket @b, which may go into debt by a burst.
+ */
+bool wgp_guard_rx_open(struct wgp_guard *g, struct wgp_bucket *junk, u64 now);
+void wgp_guard_rx_pay(struct wgp_guard *g, struct wgp_bucket *b,
+		      unsigned int len, u64 now);
 
 #endif /* _WGP_GUARD_H */

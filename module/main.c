@@ -35,6 +35,9 @@ static int __init wgp_mod_init(void)
 		ret = wgp_selftest_noise();
 		if (ret)
 			goto err_selftest;
+		ret = wgp_selftest_guard();
+		if (ret)
+			goto err_selftest;
 	}
 
 	ret = wgp_engine_init();

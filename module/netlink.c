@@ -12,7 +12,8 @@
  * Permissions, as stock WireGuard: GET_PLANE and SET_PLANE need
  * CAP_NET_ADMIN in the user namespace that owns the plane's network
  * namespace (the core checks GENL_UNS_ADMIN_PERM before any parsing), so
- * nothing of a plane's peers or keys reaches anybody else. GET_FLEET is
+ * nothing of a plane's peers or keys reaches anybody else; the listen port,
+ * the fwmark and the policy need more (wgp_check_host_perm()). GET_FLEET is
  * open: fleet layout, plane names and summed counters, what "ip -s link"
  * shows anyway.
  *
@@ -690,6 +691,51 @@ struct wgp_policy_update {
 	cpumask_var_t cpus;
 };
 
+/*
+ * GENL_UNS_ADMIN_PERM let the caller at the plane's keys and peers. What
+ * lives beyond the plane's namespace needs more (Documentation/
+ * admin-guide.md, "Permissions"): the listen port and the fwmark belong to
+ * the sockets in the fleet's birth namespace, so they need CAP_NET_ADMIN
+ * over the user namespace that owns it, as stock WireGuard requires (and
+ * nobody may change them once it is gone); the policy is the host's
+ * resource control (CPUs, workqueue priority, rate, queue memory), so it
+ * needs CAP_NET_ADMIN in the initial user namespace.
+ */
+static int wgp_check_host_perm(struct sk_buff *skb, struct wgp_plane *plane,
+			       struct nlattr **attrs,
+			       const struct wgp_policy_update *pu,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *a = attrs[WGPLANES_A_LISTEN_PORT] ?:
+			   attrs[WGPLANES_A_FWMARK];
+	struct net *net;
+	int i, ret = 0;
+
+	for (i = 0; pu && i <= WGPLANES_POLICY_A_MAX; i++) {
+		if (pu->tb[i] && !netlink_capable(skb, CAP_NET_ADMIN)) {
+			NL_SET_ERR_MSG_ATTR(extack, pu->tb[i],
+					    "the plane's policy is the host's resource control: it needs CAP_NET_ADMIN in the initial user namespace");
+			return -EPERM;
+		}
+	}
+	if (!a)
+		return 0;
+	/* the namespace is freed only a grace period after it is cleared */
+	rcu_read_lock();
+	net = READ_ONCE(plane->creating_net);
+	if (!net) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "the listen port and fwmark cannot change: the fleet's birth namespace, where the sockets lived, is gone");
+		ret = -EPERM;
+	} else if (!netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "the listen port and fwmark belong to the sockets in the fleet's birth namespace: they need CAP_NET_ADMIN over its user namespace");
+		ret = -EPERM;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
 static int wgp_check_policy(struct nlattr *nest, struct wgp_policy_update *u,
 			    struct netlink_ext_ack *extack)
 {
@@ -916,6 +962,15 @@ static int wgp_set_peer(struct wgp_plane *plane, struct nlattr *nest,
 	if (tb[WGPLANES_PEER_A_FLAGS])
 		flags = nla_get_u32(tb[WGPLANES_PEER_A_FLAGS]);
 
+	/*
+	 * The plane's own key (as set by this request, which applied the
+	 * private key first) is ignored, as stock WireGuard does: one mesh
+	 * configuration that lists every node serves each of them.
+	 */
+	if (plane->has_identity &&
+	    !memcmp(key, plane->public_key, WGPLANES_KEY_LEN))
+		return 0;
+
 	peer = wgp_peer_lookup(plane, key);
 	if (flags & WGPLANES_PEER_F_REMOVE_ME) {
 		if (peer)
@@ -1005,7 +1060,6 @@ static int wgp_set_plane_doit(struct sk_buff *skb, struct genl_info *info)
 	struct wgp_policy_update *pu = NULL;
 	u8 priv[WGPLANES_KEY_LEN] = {}, pub[WGPLANES_KEY_LEN] = {};
 	bool has_priv = false;
-	const u8 *own = NULL;
 	struct wgp_plane *plane;
 	struct nlattr *a;
 	LIST_HEAD(dead);
@@ -1046,38 +1100,15 @@ static int wgp_set_plane_doit(struct sk_buff *skb, struct genl_info *info)
 				goto out;
 		}
 	}
+	ret = wgp_check_host_perm(skb, plane, attrs, pu, extack);
+	if (ret)
+		goto out;
 
 	mutex_lock(&plane->conf_lock);
 	if (!plane->peer_hash || plane->dev->reg_state != NETREG_REGISTERED) {
 		NL_SET_ERR_MSG(extack, "the plane is being deleted");
 		ret = -ENODEV;
 		goto out_unlock;
-	}
-
-	/* Then what depends on it: no peer may carry the plane's own key. */
-	if (attrs[WGPLANES_A_PRIVATE_KEY])
-		own = has_priv ? pub : NULL;
-	else if (plane->has_identity)
-		own = plane->public_key;
-	if (own && attrs[WGPLANES_A_PEERS]) {
-		nla_for_each_nested(a, attrs[WGPLANES_A_PEERS], rem) {
-			struct nlattr *tb[WGPLANES_PEER_A_MAX + 1];
-			u32 flags = 0;
-
-			nla_parse_nested(tb, WGPLANES_PEER_A_MAX, a,
-					 wgp_peer_policy, NULL);
-			if (tb[WGPLANES_PEER_A_FLAGS])
-				flags = nla_get_u32(tb[WGPLANES_PEER_A_FLAGS]);
-			if (!(flags & WGPLANES_PEER_F_REMOVE_ME) &&
-			    !memcmp(nla_data(tb[WGPLANES_PEER_A_PUBLIC_KEY]),
-				    own, WGPLANES_KEY_LEN)) {
-				NL_SET_ERR_MSG_ATTR(extack,
-						    tb[WGPLANES_PEER_A_PUBLIC_KEY],
-						    "peer public key equals the plane's own public key");
-				ret = -EINVAL;
-				goto out_unlock;
-			}
-		}
 	}
 
 	/*

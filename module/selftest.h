@@ -13,4 +13,7 @@ int __init wgp_selftest_allowedips(void);
 /* HMAC/HKDF-BLAKE2s vectors and the replay window. 0 or -EINVAL. */
 int __init wgp_selftest_noise(void);
 
+/* The rate guard's arithmetic at the limits. 0 or -EINVAL. */
+int __init wgp_selftest_guard(void);
+
 #endif /* _WGP_SELFTEST_H */

@@ -245,9 +245,11 @@ expect "refused SET changed nothing" "d['listen-port'] == 51821"
 
 # ------------------------------------------------------------ semantics
 log "SET_PLANE semantics"
-check "the plane's own key is refused as a peer" \
-	must_fail "EINVAL.*own public key" nl set "$P" \
-	"{\"peers\": [{\"public-key\": \"$PUB\"}]}"
+# as stock WireGuard: one mesh file that lists every node serves each
+check "the plane's own key as a peer is accepted" nl set "$P" \
+	"{\"peers\": [{\"public-key\": \"$PUB\", \"allowedips\": [\"10.78.99.0/24\"]}]}"
+expect "and ignored: no such peer, no such allowed IP" \
+	"d['public-key'] == '$PUB' and '$PUB' not in peers and all('10.78.99.0/24' not in p.get('allowedips', []) for p in peers.values())"
 check "REMOVE_ME" nl set "$P" \
 	"{\"peers\": [{\"public-key\": \"$PB\", \"flags\": [\"remove-me\"]}]}"
 expect "REMOVE_ME removed the peer and its IPs" "list(peers) == ['$PA']"

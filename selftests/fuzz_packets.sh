@@ -45,36 +45,16 @@ fi
 FUZZ_SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 PORT=51821
 
-new_ns P
-new_ns S
-new_ns A
-p() { ip netns exec "$P" "$@"; }
-s() { ip netns exec "$S" "$@"; }
-wgp() { p "$WGPLANES" "$@"; }
+attack_setup
 T=$WG_TMP
-
-veth_link "$P" ps 10.0.1.1/24 "$S" vs 10.0.1.2/24
-veth_link "$P" pa 10.0.2.1/24 "$A" va 10.0.2.2/24
-
-ip -n "$P" link add fleet0 type wgplanes
-port=51820
-for role in enroll mgmt backend storage; do
+# the other planes up, with keys and ports of their own
+for rp in enroll:51820 backend:51822 storage:51823; do
+	role=${rp%:*}
 	keypair "$role" >/dev/null
 	wgp set "fleet0-$role" private-key "$(keyfile "$role")" \
-		listen-port "$port"
+		listen-port "${rp#*:}"
 	ip -n "$P" link set "fleet0-$role" up
-	port=$((port + 1))
 done
-keypair stock >/dev/null
-wgp set fleet0-mgmt peer "$(pubkey_of stock)" \
-	allowed-ips 192.168.77.2/32 endpoint 10.0.1.2:51900
-ip -n "$P" addr add 192.168.77.1/24 dev fleet0-mgmt
-ip -n "$S" link add wg0 type wireguard
-s wg set wg0 private-key "$(keyfile stock)" listen-port 51900 \
-	peer "$(pubkey_of mgmt)" allowed-ips 192.168.77.1/32 \
-	endpoint "10.0.1.1:$PORT"
-ip -n "$S" addr add 192.168.77.2/24 dev wg0
-ip -n "$S" link set wg0 up
 
 # Datagrams that reach the plane's namespace, by source; the input hook
 # sees reassembled datagrams, before UDP.

@@ -29,30 +29,8 @@ on_debug_kernel && T_RUN=${GUARD_JUNK_SECONDS:-6} ||
 	T_RUN=${GUARD_JUNK_SECONDS:-8}
 PORT=51821
 
-new_ns P
-new_ns S
-new_ns A
-p() { ip netns exec "$P" "$@"; }
-s() { ip netns exec "$S" "$@"; }
-wgp() { p "$WGPLANES" "$@"; }
+attack_setup
 T=$WG_TMP
-
-veth_link "$P" ps 10.0.1.1/24 "$S" vs 10.0.1.2/24
-veth_link "$P" pa 10.0.2.1/24 "$A" va 10.0.2.2/24
-ip -n "$P" link add fleet0 type wgplanes
-keypair mgmt >/dev/null
-keypair stock >/dev/null
-wgp set fleet0-mgmt private-key "$(keyfile mgmt)" listen-port $PORT \
-	peer "$(pubkey_of stock)" allowed-ips 192.168.77.2/32 \
-	endpoint 10.0.1.2:51900
-ip -n "$P" addr add 192.168.77.1/24 dev fleet0-mgmt
-ip -n "$P" link set fleet0-mgmt up
-ip -n "$S" link add wg0 type wireguard
-s wg set wg0 private-key "$(keyfile stock)" listen-port 51900 \
-	peer "$(pubkey_of mgmt)" allowed-ips 192.168.77.1/32 \
-	endpoint "10.0.1.1:$PORT"
-ip -n "$S" addr add 192.168.77.2/24 dev wg0
-ip -n "$S" link set wg0 up
 check "the session is up" pings "$S" 192.168.77.1 20
 
 # tcp_in SECONDS: Mbit/s of TCP from the stock side into the plane

@@ -222,3 +222,33 @@ plane_debugfs() {
 	inum=$(ip netns exec "$1" stat -L -c %i /proc/self/ns/net) || return 1
 	echo "/sys/kernel/debug/wgplanes/$2@$inum"
 }
+
+# attack_setup: the plane under attack and its session with stock WireGuard.
+# Namespaces P (a fleet; fleet0-mgmt with key "mgmt", port $PORT and
+# 192.168.77.1/24, up), S (stock wg0 with key "stock", port 51900 and
+# 192.168.77.2/24, peered with the plane) and A (the attacker); veths ps/vs
+# 10.0.1.1-2/24 (P-S) and pa/va 10.0.2.1-2/24 (P-A). Defines p, s and wgp.
+attack_setup() {
+	new_ns P
+	new_ns S
+	new_ns A
+	p() { ip netns exec "$P" "$@"; }
+	s() { ip netns exec "$S" "$@"; }
+	wgp() { p "$WGPLANES" "$@"; }
+	veth_link "$P" ps 10.0.1.1/24 "$S" vs 10.0.1.2/24
+	veth_link "$P" pa 10.0.2.1/24 "$A" va 10.0.2.2/24
+	ip -n "$P" link add fleet0 type wgplanes
+	keypair mgmt >/dev/null
+	keypair stock >/dev/null
+	wgp set fleet0-mgmt private-key "$(keyfile mgmt)" listen-port "$PORT" \
+		peer "$(pubkey_of stock)" allowed-ips 192.168.77.2/32 \
+		endpoint 10.0.1.2:51900
+	ip -n "$P" addr add 192.168.77.1/24 dev fleet0-mgmt
+	ip -n "$P" link set fleet0-mgmt up
+	ip -n "$S" link add wg0 type wireguard
+	s wg set wg0 private-key "$(keyfile stock)" listen-port 51900 \
+		peer "$(pubkey_of mgmt)" allowed-ips 192.168.77.1/32 \
+		endpoint "10.0.1.1:$PORT"
+	ip -n "$S" addr add 192.168.77.2/24 dev wg0
+	ip -n "$S" link set wg0 up
+}

@@ -334,8 +334,13 @@ void wgp_plane_identity_changed(struct wgp_plane *plane)
 
 	lockdep_assert_held(&plane->conf_lock);
 	list_for_each_entry(peer, &plane->peer_list, plane_list) {
-		wgp_keypairs_clear(peer);
+		/*
+		 * The handshake first: once it is cleared no session can be
+		 * made from the old keys (wgp_identity_changed() in noise.c),
+		 * so the keypairs cleared next stay cleared.
+		 */
 		wgp_handshake_clear(peer);
+		wgp_keypairs_clear(peer);
 		wgp_peer_handshake_unthrottle(peer);
 		/* with a key, peers with a persistent keepalive go at once */
 		if (plane->has_identity)
@@ -486,8 +491,9 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 	INIT_WORK(&eng->hs_work, wgp_handshake_rx_worker);
 	mutex_init(&eng->hs_lock);
 	atomic_set(&eng->cpus_gen, 0);
-	atomic_set(&eng->encq_count, 0);
-	atomic_set(&eng->decq_count, 0);
+	wgp_qbound_init(&eng->encq);
+	wgp_qbound_init(&eng->decq);
+	wgp_qbound_init(&eng->hsq);
 	/* not under load: jiffies starts "negative", so 0 would not do */
 	eng->under_load_until = jiffies - 1;
 	wgp_cookie_checker_init(&eng->cookie);
@@ -562,7 +568,7 @@ void wgp_plane_engine_uninit(struct wgp_plane *plane)
 
 	wgp_socket_close(plane);
 	cancel_work_sync(&eng->hs_work);
-	skb_queue_purge(&eng->hs_queue);
+	wgp_hs_queue_purge(eng);
 	gro_cells_destroy(&eng->gro);
 	wgp_crypt_free(plane);
 	destroy_workqueue(eng->wq_high);
@@ -613,7 +619,7 @@ void wgp_plane_engine_stop(struct wgp_plane *plane)
 	/* cancels hold conf_lock: see wgp_plane_set_priority() */
 	mutex_lock(&plane->conf_lock);
 	cancel_work_sync(&eng->hs_work);
-	skb_queue_purge(&eng->hs_queue);
+	wgp_hs_queue_purge(eng);
 	list_for_each_entry(peer, &plane->peer_list, plane_list)
 		wgp_peer_quiesce(peer);
 	mutex_unlock(&plane->conf_lock);

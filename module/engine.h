@@ -40,6 +40,7 @@
 #include "noise.h"
 #include "cookie.h"
 #include "ratelimiter.h"
+#include "qbound.h"
 
 struct wgp_peer;
 struct wgp_plane;
@@ -146,8 +147,8 @@ struct wgp_plane_engine {
 	unsigned long under_load_until;	/* jiffies */
 
 	atomic_t cpus_gen;		/* bumped when policy.cpus changes */
-	atomic_t encq_count;		/* staged or in flight, all peers */
-	atomic_t decq_count;
+	/* staged or in flight, all peers; decryption; handshake (queueing.h) */
+	struct wgp_qbound encq, decq, hsq;
 	struct gro_cells gro;
 	struct dentry *debugfs;
 	struct list_head all_list;	/* wgp_all_planes */

@@ -103,6 +103,9 @@ wgp_policy_policy[WGPLANES_POLICY_A_MAX + 1] = {
 	[WGPLANES_POLICY_A_HSQ_USED] = WGP_READ_ONLY("a queue's use"),
 	[WGPLANES_POLICY_A_TX_STOPPED] =
 		WGP_READ_ONLY("the guard's queue state"),
+	[WGPLANES_POLICY_A_ENCQ_BYTES] = WGP_READ_ONLY("a queue's use"),
+	[WGPLANES_POLICY_A_DECQ_BYTES] = WGP_READ_ONLY("a queue's use"),
+	[WGPLANES_POLICY_A_HSQ_BYTES] = WGP_READ_ONLY("a queue's use"),
 };
 
 static const struct nla_policy wgp_set_plane_policy[WGPLANES_A_MAX + 1] = {
@@ -280,11 +283,20 @@ static int wgp_put_policy(struct sk_buff *skb, struct wgp_plane *plane)
 	ret = -EMSGSIZE;
 	if ((fallback && nla_put_flag(skb, WGPLANES_POLICY_A_CPUS_FALLBACK)) ||
 	    nla_put_u32(skb, WGPLANES_POLICY_A_ENCQ_USED,
-			max(atomic_read(&eng->encq_count), 0)) ||
+			wgp_qbound_packets(&eng->encq)) ||
 	    nla_put_u32(skb, WGPLANES_POLICY_A_DECQ_USED,
-			max(atomic_read(&eng->decq_count), 0)) ||
+			wgp_qbound_packets(&eng->decq)) ||
 	    nla_put_u32(skb, WGPLANES_POLICY_A_HSQ_USED,
-			skb_queue_len_lockless(&eng->hs_queue)) ||
+			wgp_qbound_packets(&eng->hsq)) ||
+	    nla_put_u64_64bit(skb, WGPLANES_POLICY_A_ENCQ_BYTES,
+			      wgp_qbound_bytes(&eng->encq),
+			      WGPLANES_POLICY_A_PAD) ||
+	    nla_put_u64_64bit(skb, WGPLANES_POLICY_A_DECQ_BYTES,
+			      wgp_qbound_bytes(&eng->decq),
+			      WGPLANES_POLICY_A_PAD) ||
+	    nla_put_u64_64bit(skb, WGPLANES_POLICY_A_HSQ_BYTES,
+			      wgp_qbound_bytes(&eng->hsq),
+			      WGPLANES_POLICY_A_PAD) ||
 	    (wgp_guard_tx_holding(plane) &&
 	     nla_put_flag(skb, WGPLANES_POLICY_A_TX_STOPPED)))
 		goto cancel;
@@ -990,7 +1002,7 @@ static int wgp_set_peer(struct wgp_plane *plane, struct nlattr *nest,
 
 	a = tb[WGPLANES_PEER_A_PRESHARED_KEY];
 	if (a)
-		memcpy(peer->preshared_key, nla_data(a), WGPLANES_KEY_LEN);
+		wgp_noise_set_psk(peer, nla_data(a));
 	a = tb[WGPLANES_PEER_A_ENDPOINT];
 	if (a) {
 		union wgp_endpoint ep = {};

@@ -524,21 +524,43 @@ static void wgp_new_ephemeral(u8 priv[WGP_KEY_LEN], u8 pub[WGP_KEY_LEN])
 
 /*
  * A consistent copy of the plane's keys: netlink may replace them while a
- * handshake is worked on. False if the plane has no private key.
+ * handshake is worked on. False if the plane has no private key. *seq
+ * names the copy: wgp_identity_changed() tells whether it is still the
+ * plane's.
  */
-static bool wgp_identity_get(struct wgp_plane *plane,
-			     u8 priv[WGP_KEY_LEN], u8 pub[WGP_KEY_LEN])
+static bool wgp_identity_get(struct wgp_plane *plane, u8 priv[WGP_KEY_LEN],
+			     u8 pub[WGP_KEY_LEN], unsigned int *seq)
 {
-	unsigned int seq;
 	bool has;
 
 	do {
-		seq = read_seqbegin(&plane->eng.identity_seq);
+		*seq = read_seqbegin(&plane->eng.identity_seq);
 		has = plane->has_identity;
 		memcpy(priv, plane->private_key, WGP_KEY_LEN);
 		memcpy(pub, plane->public_key, WGP_KEY_LEN);
-	} while (read_seqretry(&plane->eng.identity_seq, seq));
+	} while (read_seqretry(&plane->eng.identity_seq, *seq));
 	return has;
+}
+
+/*
+ * Under hs->lock, before a handshake's result is kept: a key change clears
+ * every handshake under hs->lock after it has moved identity_seq, so a
+ * result worked out with the old keys is either cleared by it or refused
+ * here, never kept into a session with the new ones.
+ */
+static bool wgp_identity_changed(struct wgp_plane *plane, unsigned int seq)
+{
+	return read_seqretry(&plane->eng.identity_seq, seq);
+}
+
+void wgp_noise_set_psk(struct wgp_peer *peer, const u8 psk[WGP_KEY_LEN])
+{
+	struct wgp_handshake *hs = &peer->eng.handshake;
+
+	/* the handshake reads it under hs->lock: a whole key, old or new */
+	mutex_lock(&hs->lock);
+	memcpy(peer->preshared_key, psk, WGP_KEY_LEN);
+	mutex_unlock(&hs->lock);
 }
 
 int wgp_noise_create_initiation(struct wgp_peer *peer,
@@ -548,10 +570,11 @@ int wgp_noise_create_initiation(struct wgp_peer *peer,
 	struct wgp_plane *plane = peer->plane;
 	u8 key[WGP_KEY_LEN], ts[WGP_TIMESTAMP_LEN];
 	u8 priv[WGP_KEY_LEN], pub[WGP_KEY_LEN];
+	unsigned int seq;
 	int ret = -EINVAL;
 
 	mutex_lock(&hs->lock);
-	if (!wgp_identity_get(plane, priv, pub))
+	if (!wgp_identity_get(plane, priv, pub, &seq))
 		goto out;
 
 	msg->header.type = cpu_to_le32(WGP_MSG_INITIATION);
@@ -606,12 +629,13 @@ struct wgp_peer *wgp_noise_consume_initiation(struct wgp_plane *plane,
 	struct wgp_peer *peer = NULL;
 	struct wgp_handshake *hs;
 	bool replay, flood;
+	unsigned int seq;
 	u64 now;
 
 	memcpy(ck, wgp_initial_ck, WGP_HASH_LEN);
 	memcpy(h, wgp_initial_hash, WGP_HASH_LEN);
 	memset(key, 0, sizeof(key));
-	if (!wgp_identity_get(plane, priv, pub))
+	if (!wgp_identity_get(plane, priv, pub, &seq))
 		goto out;
 	wgp_mix_hash(h, pub, WGP_KEY_LEN);
 
@@ -650,7 +674,7 @@ struct wgp_peer *wgp_noise_consume_initiation(struct wgp_plane *plane,
 	replay = memcmp(ts, hs->latest_timestamp, WGP_TIMESTAMP_LEN) <= 0;
 	flood = now - hs->last_initiation_consumption_ns <
 		NSEC_PER_SEC / WGP_INITIATIONS_PER_SECOND;
-	if (replay || flood) {
+	if (replay || flood || wgp_identity_changed(plane, seq)) {
 		mutex_unlock(&hs->lock);
 		goto err_peer;
 	}
@@ -732,9 +756,10 @@ struct wgp_peer *wgp_noise_consume_response(struct wgp_plane *plane,
 	u8 tau[WGP_HASH_LEN], priv[WGP_KEY_LEN], pub[WGP_KEY_LEN];
 	struct wgp_handshake *hs;
 	struct wgp_peer *peer;
+	unsigned int seq;
 	bool ok = false;
 
-	if (!wgp_identity_get(plane, priv, pub))
+	if (!wgp_identity_get(plane, priv, pub, &seq))
 		goto out_key;
 	rcu_read_lock_bh();
 	peer = wgp_index_lookup_peer(plane->eng.index, msg->receiver_index,
@@ -746,7 +771,8 @@ struct wgp_peer *wgp_noise_consume_response(struct wgp_plane *plane,
 	hs = &peer->eng.handshake;
 	mutex_lock(&hs->lock);
 	if (hs->state != WGP_HS_CREATED_INITIATION ||
-	    hs->entry.index != msg->receiver_index)
+	    hs->entry.index != msg->receiver_index ||
+	    wgp_identity_changed(plane, seq))
 		goto out;
 	memcpy(ck, hs->chaining_key, WGP_HASH_LEN);
 	memcpy(h, hs->hash, WGP_HASH_LEN);

@@ -138,6 +138,7 @@ struct wgp_peer *wgp_noise_consume_response(struct wgp_plane *plane,
 					    struct wgp_msg_response *msg);
 /* Derives the transport keys of a finished handshake into the slots. */
 int wgp_noise_begin_session(struct wgp_peer *peer);
+void wgp_noise_set_psk(struct wgp_peer *peer, const u8 psk[WGP_KEY_LEN]);
 void wgp_noise_init(void);
 /* Ages the keypair and handshake timestamps of a peer (debugfs). */
 void wgp_noise_age_peer(struct wgp_peer *peer, u64 ns);

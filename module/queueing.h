@@ -17,9 +17,11 @@ struct wgp_peer;
 struct wgp_keypair;
 
 /* A received data message waiting for decryption. */
+/* A received message waiting: data for decryption, or a handshake. */
 struct wgp_rx_cb {
-	struct wgp_keypair *keypair;	/* a reference */
+	struct wgp_keypair *keypair;	/* a reference; data only */
 	u64 counter;
+	unsigned int charge;		/* to its queue's bound (qbound.h) */
 	u8 ds;				/* of the outer header, for ECN */
 };
 
@@ -37,6 +39,7 @@ struct wgp_tx_cb {
 	u64 nonce;
 	unsigned int plain_len;		/* inner length, for the counters */
 	unsigned int mtu;		/* of its route: padding stays within */
+	unsigned int charge;		/* to the plane's encq (qbound.h) */
 	u8 ds;				/* outer DS field, for ECN */
 	u8 state;			/* enum wgp_tx_state; release/acquire */
 };
@@ -48,6 +51,8 @@ int wgp_receive(struct sock *sk, struct sk_buff *skb);
 void wgp_handshake_rx_worker(struct work_struct *work);
 void wgp_packet_rx_worker(struct work_struct *work);
 void wgp_rx_queue_purge(struct wgp_peer *peer);
+struct wgp_plane_engine;
+void wgp_hs_queue_purge(struct wgp_plane_engine *eng);
 
 /* send.c */
 netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev);

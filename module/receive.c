@@ -44,13 +44,22 @@ static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 {
 	struct wgp_plane_engine *eng = &plane->eng;
 	u32 limit = READ_ONCE(plane->policy.hsq_len);
-	u32 qlen = skb_queue_len_lockless(&eng->hs_queue);
+	u32 qlen;
 
-	if (qlen >= limit) {
+	/* a message of 148 bytes or less: it never costs more than a slot */
+	skb = wgp_qbound_compact(skb, WGP_QBOUND_HS_SLOT);
+	if (unlikely(!skb)) {
+		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
+		return;
+	}
+	if (!wgp_qbound_charge(&eng->hsq, limit, WGP_QBOUND_HS_SLOT,
+			       skb->truesize)) {
 		wgp_count(plane, WGPLANES_CNT_DROP_HSQ_FULL);
 		kfree_skb(skb);
 		return;
 	}
+	WGP_RX_CB(skb)->charge = skb->truesize;
+	qlen = wgp_qbound_packets(&eng->hsq);
 	/* under load while more than 1/8 is queued, and for a second after */
 	if (qlen >= limit / 8) {
 		if (!time_before(jiffies, READ_ONCE(eng->under_load_until)))
@@ -94,12 +103,19 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 		wgp_count(plane, WGPLANES_CNT_DROP_RX_RATE);
 		goto err_kp;
 	}
-	if (unlikely(atomic_inc_return(&eng->decq_count) >
-		     READ_ONCE(plane->policy.decq_len))) {
-		atomic_dec(&eng->decq_count);
+	/* no more than its bytes' worth of buffers waits (qbound.h) */
+	skb = wgp_qbound_compact(skb, 4 * skb->len + WGP_QBOUND_SLOT);
+	if (unlikely(!skb)) {
+		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
+		goto err_kp;
+	}
+	if (unlikely(!wgp_qbound_charge(&eng->decq,
+					READ_ONCE(plane->policy.decq_len),
+					WGP_QBOUND_SLOT, skb->truesize))) {
 		wgp_count(plane, WGPLANES_CNT_DROP_DECQ_FULL);
 		goto err_kp;
 	}
+	WGP_RX_CB(skb)->charge = skb->truesize;
 	WGP_RX_CB(skb)->keypair = kp;
 	WGP_RX_CB(skb)->counter = le64_to_cpu(msg->counter);
 	WGP_RX_CB(skb)->ds = skb->protocol == htons(ETH_P_IP) ?
@@ -240,6 +256,7 @@ void wgp_handshake_rx_worker(struct work_struct *work)
 	mutex_lock(&eng->hs_lock);
 	wgp_plane_work_ran(plane);
 	while ((skb = skb_dequeue(&eng->hs_queue))) {
+		wgp_qbound_release(&eng->hsq, WGP_RX_CB(skb)->charge);
 		wgp_rx_handshake(plane, skb);
 		consume_skb(skb);
 		cond_resched();
@@ -430,7 +447,7 @@ void wgp_packet_rx_worker(struct work_struct *work)
 	mutex_lock(&peer->eng.rx_lock);
 	wgp_plane_work_ran(plane);
 	while ((skb = skb_dequeue(&peer->eng.rx_queue))) {
-		atomic_dec(&plane->eng.decq_count);
+		wgp_qbound_release(&plane->eng.decq, WGP_RX_CB(skb)->charge);
 		kp = WGP_RX_CB(skb)->keypair;
 		counter = WGP_RX_CB(skb)->counter;
 		skb = wgp_rx_one(peer, kp, skb, counter);
@@ -451,8 +468,19 @@ void wgp_rx_queue_purge(struct wgp_peer *peer)
 	struct sk_buff *skb;
 
 	while ((skb = skb_dequeue(&peer->eng.rx_queue))) {
-		atomic_dec(&peer->plane->eng.decq_count);
+		wgp_qbound_release(&peer->plane->eng.decq,
+				   WGP_RX_CB(skb)->charge);
 		wgp_keypair_put(WGP_RX_CB(skb)->keypair);
+		kfree_skb(skb);
+	}
+}
+
+void wgp_hs_queue_purge(struct wgp_plane_engine *eng)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&eng->hs_queue))) {
+		wgp_qbound_release(&eng->hsq, WGP_RX_CB(skb)->charge);
 		kfree_skb(skb);
 	}
 }

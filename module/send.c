@@ -131,13 +131,15 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 			continue;
 		}
 		/* the plane's bound over all its peers */
-		if (unlikely(atomic_inc_return(&plane->eng.encq_count) >
-			     READ_ONCE(plane->policy.encq_len))) {
-			atomic_dec(&plane->eng.encq_count);
+		if (unlikely(!wgp_qbound_charge(&plane->eng.encq,
+						READ_ONCE(plane->policy.encq_len),
+						WGP_QBOUND_SLOT,
+						seg->truesize))) {
 			wgp_count(plane, WGPLANES_CNT_DROP_ENCQ_FULL);
 			kfree_skb(seg);
 			continue;
 		}
+		WGP_TX_CB(seg)->charge = seg->truesize;
 		WGP_TX_CB(seg)->mtu = mtu;
 		skb_dst_drop(seg);
 		skb_queue_tail(&peer->eng.staged, seg);
@@ -233,7 +235,7 @@ static void wgp_send_one(struct wgp_peer *peer, struct sk_buff *skb)
 	unsigned int len = cb->plain_len, wire_len = skb->len;
 	int ret;
 
-	atomic_dec(&plane->eng.encq_count);
+	wgp_qbound_release(&plane->eng.encq, cb->charge);
 	if (cb->state != WGP_TX_READY) {
 		kfree_skb(skb);		/* counted when it failed */
 		goto out;
@@ -409,7 +411,7 @@ void wgp_inflight_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
 	struct sk_buff *skb;
 
 	while ((skb = skb_dequeue(&peer->eng.inflight))) {
-		atomic_dec(&plane->eng.encq_count);
+		wgp_qbound_release(&plane->eng.encq, WGP_TX_CB(skb)->charge);
 		wgp_count(plane, reason);
 		wgp_keypair_put(WGP_TX_CB(skb)->keypair);
 		kfree_skb(skb);
@@ -429,7 +431,8 @@ static struct sk_buff *wgp_keepalive_skb(struct wgp_peer *peer)
 	skb_reserve(skb, WGP_DATA_HDR_LEN + WGP_SEND_HEADROOM);
 	WGP_TX_CB(skb)->mtu = 0;	/* nothing to pad */
 	/* in flight like a staged packet, so counted like one */
-	atomic_inc(&peer->plane->eng.encq_count);
+	WGP_TX_CB(skb)->charge = skb->truesize;
+	wgp_qbound_add(&peer->plane->eng.encq, skb->truesize);
 	return skb;
 }
 
@@ -521,7 +524,7 @@ void wgp_staged_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
 	struct sk_buff *skb;
 
 	while ((skb = skb_dequeue(&peer->eng.staged))) {
-		atomic_dec(&plane->eng.encq_count);
+		wgp_qbound_release(&plane->eng.encq, WGP_TX_CB(skb)->charge);
 		wgp_count(plane, reason);
 		kfree_skb(skb);
 	}

@@ -38,20 +38,24 @@ enum kind {
 	K_BAD_HEADER,	/* wrong type value or nonzero reserved bytes */
 	K_RANDOM,	/* random bytes, random length */
 	K_RANDOM_INDEX,	/* valid header, random receiver index and counter */
+	K_INITIATION,	/* an initiation's type and size, random content */
 	K_REPLAY,	/* a captured packet as it was */
 	K_BITFLIP,	/* a captured packet with 1 to 4 bits flipped */
 	K_CAPTURED_CUT,	/* a captured packet truncated or extended */
+	K_LIVE_INDEX,	/* a captured data message's receiver index, a new
+			 * counter, random ciphertext up to 1400 bytes
+			 */
 	K_NR
 };
 
 static const char *const kind_names[K_NR] = {
-	"truncated", "bad_header", "random", "random_index", "replay",
-	"bitflip", "captured_cut",
+	"truncated", "bad_header", "random", "random_index", "initiation",
+	"replay", "bitflip", "captured_cut", "live_index",
 };
 
-/* per mille of the datagrams of each kind */
+/* per mille of the datagrams of each kind; the others only with -k */
 static const unsigned int kind_share[K_NR] = {
-	200, 100, 150, 250, 120, 130, 50,
+	200, 100, 150, 250, 0, 120, 130, 50, 0,
 };
 
 struct captured {
@@ -285,6 +289,21 @@ static size_t make_random_index(unsigned char *b)
 	return len;
 }
 
+static size_t make_live_index(unsigned char *b)
+{
+	const struct captured *c = &cap[rnd_below(ncap)];
+	size_t i, len = 32 + 16 * rnd_below(86);
+	uint64_t counter = rnd() >> 8;
+
+	/* a data message of the capture: its receiver index */
+	for (i = 0; i < ncap && (c->len < 32 || c->data[0] != 4); i++)
+		c = &cap[(c - cap + 1) % ncap];
+	rnd_fill(b, len);
+	memcpy(b, c->data, 8);
+	memcpy(b + 8, &counter, 8);
+	return len;
+}
+
 static size_t make_captured(unsigned char *b, enum kind k)
 {
 	const struct captured *c = &cap[rnd_below(ncap)];
@@ -324,6 +343,12 @@ static size_t make_one(unsigned char *b, enum kind k)
 		return make_random(b);
 	case K_RANDOM_INDEX:
 		return make_random_index(b);
+	case K_INITIATION:
+		rnd_fill(b, 148);
+		put_le32(b, 1);
+		return 148;
+	case K_LIVE_INDEX:
+		return make_live_index(b);
 	default:
 		return make_captured(b, k);
 	}
@@ -348,6 +373,7 @@ static enum kind pick_kind(void)
 		return k;
 	}
 
+	/* the shares add up to 1000: one of them takes r */
 	for (k = 0; k < K_NR - 1; k++) {
 		if (r < kind_share[k])
 			break;

@@ -383,6 +383,17 @@ static void parse_policy(struct wgp_policy *pol, const struct nlattr *nest)
 				pol->has |= WGP_POL_RATE;
 			}
 			continue;
+		case WGPLANES_POLICY_A_ENCQ_BYTES:
+		case WGPLANES_POLICY_A_DECQ_BYTES:
+		case WGPLANES_POLICY_A_HSQ_BYTES:
+			if (!attr_ok(a, MNL_TYPE_U64))
+				continue;
+			*(mnl_attr_get_type(a) == WGPLANES_POLICY_A_ENCQ_BYTES ?
+			  &pol->encq_bytes :
+			  mnl_attr_get_type(a) == WGPLANES_POLICY_A_DECQ_BYTES ?
+			  &pol->decq_bytes : &pol->hsq_bytes) =
+				mnl_attr_get_u64(a);
+			continue;
 		case WGPLANES_POLICY_A_BURST:
 			u32 = &pol->burst;
 			bit = WGP_POL_BURST;

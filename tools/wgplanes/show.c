@@ -380,12 +380,15 @@ static void json_plane(const struct wgp_plane *p)
 	       "\"txqueue\":%u,\"encqueue\":%u,\"decqueue\":%u,"
 	       "\"hsqueue\":%u,\"cpus_fallback\":%s,\"tx_stopped\":%s,"
 	       "\"encqueue_used\":%u,\"decqueue_used\":%u,"
-	       "\"hsqueue_used\":%u},\"counters\":",
+	       "\"hsqueue_used\":%u,\"encqueue_bytes\":%" PRIu64 ","
+	       "\"decqueue_bytes\":%" PRIu64 ",\"hsqueue_bytes\":%" PRIu64
+	       "},\"counters\":",
 	       pol->priority == WGPLANES_PRIO_HIGH ? "high" : "normal",
 	       pol->rate, pol->burst, pol->txq, pol->encq, pol->decq,
 	       pol->hsq, pol->cpus_fallback ? "true" : "false",
 	       pol->tx_stopped ? "true" : "false", pol->encq_used,
-	       pol->decq_used, pol->hsq_used);
+	       pol->decq_used, pol->hsq_used, pol->encq_bytes,
+	       pol->decq_bytes, pol->hsq_bytes);
 	json_counters(stdout, p->counters);
 	printf(",\"peers\":[");
 	for (pe = p->first_peer; pe; pe = pe->next) {

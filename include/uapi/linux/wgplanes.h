@@ -168,6 +168,13 @@ enum wgplanes_policy_attr {
 	WGPLANES_POLICY_A_DECQ_USED,	/* u32 */
 	WGPLANES_POLICY_A_HSQ_USED,	/* u32 */
 	WGPLANES_POLICY_A_TX_STOPPED,	/* flag: the guard holds the queue */
+	/*
+	 * Bytes (skb truesize) the queues hold now. Each queue also holds at
+	 * most its length times 4096 bytes (the handshake queue: times 2048).
+	 */
+	WGPLANES_POLICY_A_ENCQ_BYTES,	/* u64 */
+	WGPLANES_POLICY_A_DECQ_BYTES,	/* u64 */
+	WGPLANES_POLICY_A_HSQ_BYTES,	/* u64 */
 	__WGPLANES_POLICY_A_LAST
 };
 

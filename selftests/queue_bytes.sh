@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The receive queues are bounded in bytes as well as in packets (issue 12,
+# point 5). An attacker whose link has the smallest IPv4 MTU (68) sends
+# messages that arrive as many 48-byte IP fragments: a datagram reassembled
+# from them keeps the buffers of all its fragments, so without a byte bound
+# a queue of N packets could pin N times tens of KiB. The attacker floods a
+# plane whose handshake and decryption queues are 16 long with initiations
+# (148 bytes, 4 fragments) and with data messages that carry the receiver
+# index of the live session, a new counter and up to 1400 bytes of junk
+# (up to 30 fragments). The plane's work runs on CPU 1 only, which a
+# real-time busy loop holds for the flood's time (the kernel still gives
+# other tasks 5% of it), so that both queues fill. Sampled all along,
+# through `wgplanes show --json`:
+#
+# * each queue holds at most its length times its slot (4096 bytes; 2048
+#   for the handshake queue), and a queued message costs at most a slot;
+# * once the flood ends both gauges are back at 0 (every byte charged to
+#   a queue was given back);
+# * the session with stock WireGuard still carries a ping.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_wg.sh"
+
+require_root
+require_module
+require_cmd ip wg python3 tcpdump taskset chrt
+[ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
+modprobe wireguard 2>/dev/null || true
+FUZZER=$SELFTESTS_DIR/progs/pktfuzz
+[ -x "$FUZZER" ] ||
+	skip "selftests/progs/pktfuzz is not built (make -C selftests)"
+T_RUN=${QUEUE_BYTES_SECONDS:-8}
+PORT=51821
+QLEN=16
+
+attack_setup
+T=$WG_TMP
+check "the session is up" pings "$S" 192.168.77.1 5
+
+# data messages of the session, for their receiver index
+s tcpdump -i vs -U -n -c 20 -w "$T/session.pcap" \
+	"udp port $PORT and greater 200" >"$T/tcpdump.log" 2>&1 &
+tcpdump_pid=$!
+at_exit kill $tcpdump_pid
+wait_until 30 grep -q "listening on" "$T/tcpdump.log" ||
+	fail "tcpdump did not start"
+s ping -c 40 -i 0.05 -s 300 192.168.77.1 >/dev/null || true
+wait_until 10 sh -c "! kill -0 $tcpdump_pid" || kill $tcpdump_pid
+check "data messages of the session captured" test "$(tcpdump -r \
+	"$T/session.pcap" -n 2>/dev/null | wc -l)" -ge 10
+
+check "queues of $QLEN packets, work on CPU 1" wgp set fleet0-mgmt \
+	hsqueue $QLEN decqueue $QLEN cpus 1
+check "the attacker's link: MTU 68" ip -n "$A" link set va mtu 68
+
+# sample SECONDS: the plane's queue gauges, every 0.1 s, into samples.txt,
+# from CPU 0
+sample() {
+	taskset -c 0 python3 - "$1" "$WGPLANES" "$P" > "$T/samples.txt" <<'EOF'
+import json, subprocess, sys, time
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    out = subprocess.run(["ip", "netns", "exec", sys.argv[3], sys.argv[2],
+                          "show", "fleet0-mgmt", "--json"],
+                         capture_output=True, text=True).stdout
+    pol = json.loads(out)["planes"][0]["policy"]
+    print(pol["hsqueue_used"], pol["hsqueue_bytes"],
+          pol["decqueue_used"], pol["decqueue_bytes"], flush=True)
+    time.sleep(0.1)
+EOF
+}
+
+taskset -c 1 chrt -f 50 sh -c 'while :; do :; done' &
+hog_pid=$!
+at_exit kill $hog_pid
+taskset -c 0 ip netns exec "$A" "$FUZZER" -d 10.0.2.1 -p $PORT \
+	-n 100000000 -k initiation,live_index -r "$T/session.pcap" \
+	-t "$T_RUN" > "$T/fuzz.log" 2>&1 &
+fuzz_pid=$!
+at_exit kill $fuzz_pid
+sample "$T_RUN" || true
+wait $fuzz_pid || fail "pktfuzz failed: $(tail -n 2 "$T/fuzz.log")"
+kill $hog_pid
+wait $hog_pid 2>/dev/null || true
+sed -n 's/^/# pktfuzz: /p' "$T/fuzz.log" | grep -E "sent"
+check "the gauges were sampled" test -s "$T/samples.txt"
+
+# bounds: at most QLEN x slot in all; per message at most a slot
+python3 - "$T/samples.txt" $QLEN > "$T/verdict.txt" <<'EOF' || true
+import sys
+rows = [list(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
+qlen = int(sys.argv[2])
+for name, u, b, slot in (("handshake", 0, 1, 2048), ("decryption", 2, 3, 4096)):
+    used = [r[u] for r in rows if r[u]]
+    most = max((r[b] for r in rows), default=0)
+    per = max((r[b] / r[u] for r in rows if r[u]), default=0)
+    ok = most <= qlen * slot and per <= slot
+    print("%s %s samples %d held %d most %d bytes (bound %d) per message %.0f (slot %d)"
+          % ("ok" if ok else "over", name, len(rows), len(used), most,
+             qlen * slot, per, slot))
+EOF
+sed 's/^/# /' "$T/verdict.txt"
+check "the handshake queue stays within 16 x 2048 bytes, 2048 a message" \
+	grep -q "^ok handshake" "$T/verdict.txt"
+check "the decryption queue stays within 16 x 4096 bytes, 4096 a message" \
+	grep -q "^ok decryption" "$T/verdict.txt"
+check "both queues held messages while sampled" python3 -c "
+import sys
+rows = [l.split() for l in open('$T/samples.txt')]
+sys.exit(0 if any(int(r[0]) for r in rows) and
+         any(int(r[2]) for r in rows) else 1)"
+
+gauges_zero() {
+	[ "$(plane_value "$P" fleet0-mgmt hsqueue_bytes)" = 0 ] &&
+	[ "$(plane_value "$P" fleet0-mgmt decqueue_bytes)" = 0 ] &&
+	[ "$(plane_value "$P" fleet0-mgmt hsqueue_used)" = 0 ] &&
+	[ "$(plane_value "$P" fleet0-mgmt decqueue_used)" = 0 ]
+}
+check "after the flood both queues are back at 0 packets and 0 bytes" \
+	wait_until 20 gauges_zero
+check "the session still carries a ping" pings "$S" 192.168.77.1 3
+
+test_end

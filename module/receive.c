@@ -74,6 +74,7 @@ static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 {
 	struct wgp_msg_data *msg = (struct wgp_msg_data *)skb->data;
+	u64 counter = le64_to_cpu(msg->counter);
 	struct wgp_plane_engine *eng = &plane->eng;
 	struct wgp_keypair *kp;
 	struct wgp_peer *peer;
@@ -94,8 +95,7 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 	 * above, replays go here, and the guard charges the plane only for
 	 * what decrypts (wgp_rx_one()).
 	 */
-	if (unlikely(wgp_replay_seen(&kp->replay,
-				     le64_to_cpu(msg->counter)))) {
+	if (unlikely(wgp_replay_seen(&kp->replay, counter))) {
 		wgp_count(plane, WGPLANES_CNT_DROP_REPLAY);
 		goto err_kp;
 	}
@@ -103,7 +103,10 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 		wgp_count(plane, WGPLANES_CNT_DROP_RX_RATE);
 		goto err_kp;
 	}
-	/* no more than its bytes' worth of buffers waits (qbound.h) */
+	/*
+	 * No more than its bytes' worth of buffers waits (qbound.h). A copy
+	 * frees the original: msg is not to be read past here.
+	 */
 	skb = wgp_qbound_compact(skb, 4 * skb->len + WGP_QBOUND_SLOT);
 	if (unlikely(!skb)) {
 		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
@@ -117,7 +120,7 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 	}
 	WGP_RX_CB(skb)->charge = skb->truesize;
 	WGP_RX_CB(skb)->keypair = kp;
-	WGP_RX_CB(skb)->counter = le64_to_cpu(msg->counter);
+	WGP_RX_CB(skb)->counter = counter;
 	WGP_RX_CB(skb)->ds = skb->protocol == htons(ETH_P_IP) ?
 			     ipv4_get_dsfield(ip_hdr(skb)) :
 			     ipv6_get_dsfield(ipv6_hdr(skb));

@@ -57,23 +57,25 @@ static int __init __printf(1, 2) st_fail(const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Counts a check; when it failed, says which and returns false. */
-static bool __init __printf(3, 4) st_ok(struct st_ctx *c, bool ok,
-					const char *fmt, ...)
+bool __init wgp_st_ok(unsigned long *checks, bool ok, const char *fmt, ...)
 {
 	struct va_format vaf;
 	va_list args;
 
-	c->checks++;
+	(*checks)++;
 	if (ok)
 		return true;
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	pr_err("allowedips self-test: %pV\n", &vaf);
+	pr_err("%pV\n", &vaf);
 	va_end(args);
 	return false;
 }
+
+#define st_ok(c, ok, fmt, ...) \
+	wgp_st_ok(&(c)->checks, ok, "allowedips self-test: " fmt, \
+		  ##__VA_ARGS__)
 
 static u32 __init st_rand(u32 n)
 {

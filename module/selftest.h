@@ -7,6 +7,13 @@
 
 #include <linux/init.h>
 
+/*
+ * Counts a check in *checks; when it failed, logs the message and returns
+ * false.
+ */
+bool __init __printf(3, 4) wgp_st_ok(unsigned long *checks, bool ok,
+				     const char *fmt, ...);
+
 /* Needs wgp_allowedips_slab_init() first. 0 or -EINVAL. */
 int __init wgp_selftest_allowedips(void);
 

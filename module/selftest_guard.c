@@ -49,23 +49,9 @@ struct st_guard {
 	unsigned long checks;
 };
 
-static bool __init __printf(3, 4) st_ok(struct st_guard *c, bool ok,
-					const char *fmt, ...)
-{
-	struct va_format vaf;
-	va_list args;
-
-	c->checks++;
-	if (ok)
-		return true;
-	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	pr_err("guard self-test: rate %llu burst %u: %pV\n", c->rate, c->burst,
-	       &vaf);
-	va_end(args);
-	return false;
-}
+/* wgp_selftest_guard() names the rate and burst of a failed check */
+#define st_ok(c, ok, fmt, ...) \
+	wgp_st_ok(&(c)->checks, ok, "guard self-test: " fmt, ##__VA_ARGS__)
 
 /* Receive admits while out of debt and charges after (decryption). */
 static bool __init st_rx(struct st_guard *c)
@@ -187,6 +173,9 @@ int __init wgp_selftest_guard(void)
 	}
 	if (!ret)
 		pr_info("guard self-test: %lu checks passed\n", c->checks);
+	else
+		pr_err("guard self-test: failed at rate %llu burst %u\n",
+		       c->rate, c->burst);
 	kfree(c);
 	return ret;
 }

@@ -128,7 +128,8 @@ SPACES = {
         'effective-cpus': (9, 'str'), 'pad': (10, 'bin'),
         'cpus-fallback': (11, 'flag'), 'encq-used': (12, 'u32'),
         'decq-used': (13, 'u32'), 'hsq-used': (14, 'u32'),
-        'tx-stopped': (15, 'flag'),
+        'tx-stopped': (15, 'flag'), 'encq-bytes': (16, 'u64'),
+        'decq-bytes': (17, 'u64'), 'hsq-bytes': (18, 'u64'),
     },
     'fleet': {
         'ifindex': (1, 'u32'), 'ifname': (2, 'str'),

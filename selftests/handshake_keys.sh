@@ -4,7 +4,7 @@
 # A key change in the middle of handshakes (issue 12, point 8). Four stock
 # WireGuard nodes know the plane by its public key A. The plane's work runs
 # on CPU 1 only, and while a round lasts a real-time busy loop holds CPU 1
-# and leaves it for 100 us every 30 ms (selftests/progs/cpuhog.c): the
+# and leaves it for 100 us every 30 ms (cpu_hog_on in lib.sh): the
 # handshake work crawls at a steady pace, and a handshake spends a good
 # part of a second between reading the plane's key and keeping its result. Each round the
 # plane takes key A, every stock node drops its session and pings (four
@@ -23,8 +23,6 @@
 
 require_interop
 require_cmd taskset
-HOG=$SELFTESTS_DIR/progs/cpuhog
-[ -x "$HOG" ] || skip "selftests/progs/cpuhog is not built (make -C selftests)"
 [ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
 
 ROUNDS=${HANDSHAKE_KEYS_ROUNDS:-4}
@@ -64,27 +62,8 @@ check "with key A, every node's ping is answered" \
 		printf 'ip netns exec %s ping -c 1 -W 5 10.78.0.1 >/dev/null && ' \
 			"${S[$i]}"; done) true"
 
-# this shell and what it starts stay off CPU 1 (the hog sets its own)
+# this shell and what it starts stay off CPU 1
 taskset -pc 0 $$ >/dev/null
-# hog_on: CPU 1 held, 100 us in 30 ms left to others (a plain real-time
-# loop starves the worker until it ends, a nice -20 one lets it run its
-# fill on waking up: with either it never works during the change)
-# (real-time throttling, which would give others 50 ms a second, is off
-# meanwhile)
-rt=/proc/sys/kernel/sched_rt_runtime_us
-rt_saved=$(cat $rt)
-at_exit "echo $rt_saved > $rt"
-hog_on() {
-	echo -1 > $rt
-	taskset -c 1 "$HOG" 30000 100 60 &
-	hog=$!
-}
-hog_off() {
-	kill $hog
-	wait $hog 2>/dev/null || true
-	echo "$rt_saved" > $rt
-}
-at_exit 'kill $hog'
 
 # round_start I: node I forgets its session and pings the plane
 round_start() {
@@ -97,12 +76,12 @@ round_start() {
 answered() {
 	ip netns exec "${S[$1]}" ping -c 1 -W 2 10.78.0.1 >/dev/null 2>&1
 }
-# round CHANGE: a round; with CHANGE=1 the key becomes B while the
-# handshakes are worked on. Prints the nodes that a ping reaches after.
+# round CHANGE DELAY: a round; with CHANGE=1 the key becomes B DELAY
+# seconds after the nodes start, while the handshakes are worked on
 round() {
 	local i pids=
 	dut_wg "$D" set fleet0-mgmt private-key "$(keyfile a)"
-	hog_on
+	cpu_hog_on 1
 	for i in $(seq 1 $NODES); do
 		round_start "$i" &
 		pids="$pids $!"
@@ -111,24 +90,31 @@ round() {
 	[ "$1" = 0 ] ||
 		dut_wg "$D" set fleet0-mgmt private-key "$(keyfile b)"
 	wait $pids
-	hog_off
-	# what was still in flight has a second to end
+	cpu_hog_off
+}
+# reached: the nodes whose ping is answered (after what was still in
+# flight had a second to end)
+reached() {
+	local i
 	sleep 1
 	for i in $(seq 1 $NODES); do
 		! answered "$i" || echo "$i"
 	done
 }
+all_answered() {
+	local i
+	for i in $(seq 1 $NODES); do
+		wait_until 20 answered "$i" || return 1
+	done
+}
 
-reached=$(round 0 1)
-log "no change: nodes answered: $(echo $reached)"
-# the handshakes of the no-change round completed under the busy loop:
-# the stock nodes have a session, so all of them are answered
-check "under the busy loop, handshakes with key A complete" \
-	test "$(echo $reached | wc -w)" -eq $NODES
+round 0 1
+check "handshakes with key A complete under the busy loop" all_answered
 
 stale=0
 for r in $(seq 1 "$ROUNDS"); do
-	reached=$(round 1 "1.$((r % 4 * 3))")
+	round 1 "1.$((r % 4 * 3))"
+	reached=$(reached)
 	if [ -n "$reached" ]; then
 		stale=$((stale + $(echo $reached | wc -w)))
 		log "round $r: node(s) $(echo $reached) still answered" \

@@ -125,6 +125,31 @@ timing_check() {
 	check "$@"
 }
 
+# cpu_hog_on CPU: CPU held by a real-time busy loop that leaves it to
+# other tasks for 100 us every 30 ms (selftests/progs/cpuhog.c), with
+# real-time throttling off meanwhile (it would leave them 50 ms a second):
+# a kernel worker on CPU crawls at a steady pace. A plain real-time loop
+# would starve the worker until it ends, a nice -20 one lets it run its
+# fill each time it wakes. cpu_hog_off ends it. The caller keeps itself off
+# CPU (taskset -pc).
+_rt=/proc/sys/kernel/sched_rt_runtime_us
+_rt_saved=$(cat $_rt 2>/dev/null || true)
+_hog=
+cpu_hog_on() {
+	local hog=$SELFTESTS_DIR/progs/cpuhog
+	[ -x "$hog" ] || fail "selftests/progs/cpuhog is not built"
+	echo -1 > $_rt
+	taskset -c "$1" "$hog" 30000 100 120 &
+	_hog=$!
+	sleep 0.2
+	kill -0 $_hog || fail "cpuhog did not start"
+}
+cpu_hog_off() {
+	[ -z "$_hog" ] || { kill $_hog; wait $_hog 2>/dev/null || true; }
+	_hog=
+	echo "$_rt_saved" > $_rt
+}
+
 # new_ns VAR: create a namespace with a unique name, store it in VAR.
 new_ns() {
 	local name="wgp-$TEST_NAME-$$-${#_namespaces[@]}"
@@ -141,6 +166,9 @@ at_exit() {
 
 _run_cleanups() {
 	local i ns
+	# a hog started in a subshell too
+	pkill -x cpuhog 2>/dev/null || true
+	[ -z "$_rt_saved" ] || echo "$_rt_saved" > $_rt 2>/dev/null || true
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
 	done

@@ -54,16 +54,9 @@ log "TCP into the unguarded plane: $cap Mbit/s; the rate: $RATE Mbit/s"
 check "plane rate ${RATE}mbit" wgp set fleet0-mgmt rate "${RATE}mbit"
 
 # Packets of the session as it runs now, for the replays and bit flips.
-s tcpdump -i vs -U -n -c 200 -w "$T/session.pcap" \
-	"udp port $PORT and greater 200" >"$T/tcpdump.log" 2>&1 &
-tcpdump_pid=$!
-at_exit kill $tcpdump_pid
-wait_until 30 grep -q "listening on" "$T/tcpdump.log" ||
-	fail "tcpdump did not start"
+capture_start 200
 alone=$(tcp_in "$T_RUN")
-wait_until 10 sh -c "! kill -0 $tcpdump_pid" || kill $tcpdump_pid
-check "data messages of the session captured" test "$(tcpdump -r \
-	"$T/session.pcap" -n 2>/dev/null | wc -l)" -ge 20
+capture_end 20
 log "TCP into the plane at ${RATE}mbit, alone: $alone Mbit/s"
 
 counters() {

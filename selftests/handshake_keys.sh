@@ -28,7 +28,6 @@ require_cmd taskset
 ROUNDS=${HANDSHAKE_KEYS_ROUNDS:-4}
 NODES=4
 new_ns D
-d() { ip netns exec "$D" "$@"; }
 keypair a >/dev/null
 keypair b >/dev/null
 check "plane fleet0-mgmt" ip -n "$D" link add fleet0 type wgplanes

@@ -252,3 +252,21 @@ attack_setup() {
 	ip -n "$S" addr add 192.168.77.2/24 dev wg0
 	ip -n "$S" link set wg0 up
 }
+
+# capture_start COUNT: after attack_setup, tcpdump on the stock side takes
+# COUNT data messages of the session (over 200 bytes) into
+# $WG_TMP/session.pcap, for replays; start the traffic after it.
+# capture_end MIN: waits for it (10 s) and checks it took MIN at least.
+capture_start() {
+	s tcpdump -i vs -U -n -c "$1" -w "$WG_TMP/session.pcap" \
+		"udp port $PORT and greater 200" >"$WG_TMP/tcpdump.log" 2>&1 &
+	_capture_pid=$!
+	at_exit kill $_capture_pid
+	wait_until 30 grep -q "listening on" "$WG_TMP/tcpdump.log" ||
+		fail "tcpdump did not start"
+}
+capture_end() {
+	wait_until 10 sh -c "! kill -0 $_capture_pid" || kill $_capture_pid
+	check "data messages of the session captured" test "$(tcpdump -r \
+		"$WG_TMP/session.pcap" -n 2>/dev/null | wc -l)" -ge "$1"
+}

@@ -39,16 +39,9 @@ T=$WG_TMP
 check "the session is up" pings "$S" 192.168.77.1 5
 
 # data messages of the session, for their receiver index
-s tcpdump -i vs -U -n -c 20 -w "$T/session.pcap" \
-	"udp port $PORT and greater 200" >"$T/tcpdump.log" 2>&1 &
-tcpdump_pid=$!
-at_exit kill $tcpdump_pid
-wait_until 30 grep -q "listening on" "$T/tcpdump.log" ||
-	fail "tcpdump did not start"
+capture_start 20
 s ping -c 40 -i 0.05 -s 300 192.168.77.1 >/dev/null || true
-wait_until 10 sh -c "! kill -0 $tcpdump_pid" || kill $tcpdump_pid
-check "data messages of the session captured" test "$(tcpdump -r \
-	"$T/session.pcap" -n 2>/dev/null | wc -l)" -ge 10
+capture_end 10
 
 check "queues of $QLEN packets, work on CPU 1" wgp set fleet0-mgmt \
 	hsqueue $QLEN decqueue $QLEN cpus 1

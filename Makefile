@@ -57,6 +57,7 @@ dkms-uninstall:
 
 install: tool
 	$(MAKE) -C tools/wgplanes install
+	$(MAKE) -C tools/quick install
 
 clean:
 	rm -rf build

@@ -233,7 +233,7 @@ bad_conf cpus "2: invalid CPUs '3-1'" $'[Policy]\nCPUs = 3-1'
 bad_conf prio "2: invalid Priority 'urgent'" $'[Policy]\nPriority = urgent'
 for key in Address DNS MTU Table PreUp PostUp PreDown PostDown SaveConfig; do
 	bad_conf "wgquick-$key" \
-		"3: '$key' is a wg-quick key; wgplanes does not apply it (remove it, or use \`wg-quick strip')" \
+		"3: '$key' is a wg-quick key; wgplanes does not apply it (remove it, or use \`wgplanes-quick strip')" \
 		$'[Interface]\nListenPort = 1\n'"$key"' = x'
 done
 

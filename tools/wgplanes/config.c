@@ -579,7 +579,7 @@ static bool parse_line(struct conf_ctx *ctx, enum section *sec, char *line,
 	for (i = 0; i < ARRAY_SIZE(wg_quick_keys); i++) {
 		if (strcasecmp(line, wg_quick_keys[i]))
 			continue;
-		conf_err(ctx, "'%s' is a wg-quick key; wgplanes does not apply it (remove it, or use `wg-quick strip')",
+		conf_err(ctx, "'%s' is a wg-quick key; wgplanes does not apply it (remove it, or use `wgplanes-quick strip')",
 			 line);
 		return false;
 	}

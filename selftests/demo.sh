@@ -3,12 +3,14 @@
 #
 # The guest side of "make demo": a narrated tour, not a test.
 #
-# This VM is a fleet host. Its fleet fleet0 has four planes; a second
-# "host" (the network namespace "peer", one veth away) has one WireGuard
-# tunnel end per plane. We bring the tunnels up, ping over each plane, give
-# the planes their policies, flood the backend plane with iperf3 and watch
-# the mgmt plane's ping latency. Exits non-zero when a tunnel does not come
-# up.
+# This VM is a fleet host. Its fleet fleet0 has four planes, wg0..wg3,
+# brought up by wgplanes-quick from a directory of plane files that the demo
+# writes and shows; a second "host" (the network namespace "peer", one veth
+# away) has one WireGuard tunnel end per plane. We ping over each plane,
+# flood the backend plane with iperf3 and watch the mgmt plane's ping
+# latency. The raw ping outputs go to /run/vm (tools/vm/run --out), from
+# which tools/demo plots them on the host. Exits non-zero when a tunnel
+# does not come up.
 #
 # DEMO_FAR=pinned (the default): the peer host is another fleet host, its
 # planes kept to their CPUs like ours (mgmt CPU 0, backend CPU 1): a real
@@ -19,7 +21,11 @@ set -e
 cd "$(dirname "$0")/.."
 top=$PWD
 WGPLANES=${WGPLANES:-$top/tools/wgplanes/wgplanes}
-PATH=$(dirname "$WGPLANES"):$PATH
+PATH=$(dirname "$WGPLANES"):$top/tools/quick:$PATH
+# wgplanes-quick runs $WGPLANES; by name when it is on PATH, so that the
+# commands it shows read as an operator's.
+[ "${WGPLANES##*/}" != wgplanes ] || WGPLANES=wgplanes
+export WGPLANES
 SECS=${DEMO_SECONDS:-6}
 FAR=${DEMO_FAR:-pinned}
 ROLES=(enroll mgmt backend storage)
@@ -39,7 +45,9 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-flood= server=
+flood='' server=''
+# set by latency()
+p50_idle='' p99_idle='' p50_flooded='' p99_flooded=''
 # Keep static keys steady under the flood (see selftests/hold_keys.sh).
 selftests/hold_keys.sh &
 holder=$!
@@ -59,10 +67,6 @@ latency() {
 story "A Debian kernel in qemu with wgplanes.ko loaded."
 run uname -r
 run sh -c 'lsmod | grep -E "^(Module|wgplanes|wireguard)"'
-
-story "One link creates the fleet and its four planes."
-run ip link add fleet0 type wgplanes
-run ip -br link
 
 if [ "$FAR" = stock ]; then
 	story "The other side: an ordinary host (namespace 'peer') with four
@@ -106,27 +110,65 @@ else
 	run ip -n peer link add fleet0 type wgplanes
 	for i in 0 1 2 3; do
 		r=${ROLES[$i]} n=$((77 + i)) port=$((51820 + i))
-		run ip netns exec peer wgplanes set fleet0-$r listen-port $port \
+		run ip netns exec peer wgplanes set "fleet0-$r" listen-port $port \
 			private-key "$tmp/peer-$i.key" \
 			peer "$(cat "$tmp/fleet-$i.pub")" \
 			allowed-ips 10.$n.0.0/16 endpoint 192.168.50.1:$port
-		run ip -n peer addr add 10.$n.0.2/16 dev fleet0-$r
-		run ip -n peer link set fleet0-$r up
+		run ip -n peer addr add 10.$n.0.2/16 dev "fleet0-$r"
+		run ip -n peer link set "fleet0-$r" up
 	done
 	run ip netns exec peer wgplanes set fleet0-mgmt cpus 0
 	run ip netns exec peer wgplanes set fleet0-backend cpus 1
 fi
 
-story "Each plane is configured like a wg interface, with the wgplanes tool."
+story "This host's fleet is a directory with one wg-quick style file per
+# plane: the file name is the plane's device, Role its place in the fleet,
+# [Policy] its resources. The backend plane gets CPU 1 only and a rate
+# guard of 40 Mbit/s; the mgmt plane gets CPU 0, which no noisy plane has,
+# and high-priority workers. (Private keys hidden here.)"
+fleet=$tmp/fleet0
+umask 077
+mkdir "$fleet"
 for i in 0 1 2 3; do
 	r=${ROLES[$i]} n=$((77 + i)) port=$((51820 + i))
-	run wgplanes set fleet0-$r listen-port $port \
-		private-key "$tmp/fleet-$i.key" \
-		peer "$(cat "$tmp/peer-$i.pub")" allowed-ips 10.$n.0.2/32 \
-		endpoint 192.168.50.2:$port
-	run ip addr add 10.$n.0.1/16 dev fleet0-$r
-	run ip link set fleet0-$r up
+	{
+		echo "[Interface]"
+		echo "Role = $r"
+		echo "Address = 10.$n.0.1/16"
+		echo "ListenPort = $port"
+		echo "PrivateKey = $(cat "$tmp/fleet-$i.key")"
+		case $r in
+		mgmt)
+			printf '\n[Policy]\n%s\n%s\n' "CPUs = 0" \
+				"Priority = high"
+			;;
+		backend)
+			printf '\n[Policy]\n%s\n%s\n%s\n' "CPUs = 1" \
+				"Rate = 40mbit" "Burst = 64k"
+			;;
+		esac
+		echo
+		echo "[Peer]"
+		echo "PublicKey = $(cat "$tmp/peer-$i.pub")"
+		echo "Endpoint = 192.168.50.2:$port"
+		echo "AllowedIPs = 10.$n.0.2/32"
+	} > "$fleet/wg$i.conf"
 done
+umask 022
+run ls "$fleet"
+for i in 0 1 2 3; do
+	say "cat $fleet/wg$i.conf"
+	sed 's/^\(PrivateKey[[:space:]]*=[[:space:]]*\).*/\1(hidden)/' \
+		"$fleet/wg$i.conf"
+done
+
+story "wgplanes-quick brings the fleet up from the directory: it creates the
+# fleet, renames each plane device to its file's name, and hands every plane
+# its keys, peer and policy, its address, and a route for every allowed IP
+# that the address does not cover already ([#] lines: what it ran)."
+run wgplanes-quick up "$fleet" || die "wgplanes-quick up failed"
+run ip -br link
+run wgplanes fleet show fleet0
 
 story "Each plane talks to its peer (the first ping waits for the
 # handshake)."
@@ -138,14 +180,10 @@ for i in 0 1 2 3; do
 done
 run ip netns exec peer ping -c 2 -i 0.2 -W 2 10.78.0.1 ||
 	die "the peer does not reach the mgmt plane"
-run wgplanes show fleet0-mgmt
+run wgplanes show wg1
 
-story "Policies: the backend plane gets CPU 1 only and a rate guard of
-# 40 Mbit/s; the mgmt plane gets CPU 0, which no noisy plane has, and
-# high-priority workers."
-run wgplanes set fleet0-backend cpus 1 rate 40mbit burst 64k
-run wgplanes set fleet0-mgmt cpus 0 priority high
-run wgplanes show fleet0-backend
+story "The policies came with the [Policy] sections of the files."
+run wgplanes show wg2
 
 story "mgmt latency at rest: the peer pings the fleet's mgmt address every
 # 20 ms for $SECS s."
@@ -172,6 +210,10 @@ sleep 3
 latency peer 10.78.0.1 flooded
 wait "$flood" || true
 flood=
+# The raw pings go back to the host (tools/vm/run --out), which plots them.
+if [ -d /run/vm ] && [ -w /run/vm ]; then
+	cp "$tmp/ping.idle" "$tmp/ping.flooded" /run/vm/
+fi
 python3 - "$tmp/flood.json" <<'EOF'
 import json, sys
 try:
@@ -190,10 +232,11 @@ story "mgmt ping p99: $p99_idle ms at rest, $p99_flooded ms with the backend
 
 story "What each plane did, with its policy and isolation counters."
 run wgplanes show
-run ip -s link show dev fleet0-mgmt
-run ip -s link show dev fleet0-backend
+run ip -s link show dev wg1
+run ip -s link show dev wg2
 run ip -s link show dev fleet0
 
-story "Deleting the fleet deletes its planes."
-run ip link del fleet0
+story "wgplanes-quick takes the fleet down: it undoes what up did, and
+# deleting the fleet deletes its planes."
+run wgplanes-quick down "$fleet" || die "wgplanes-quick down failed"
 run ip -br link

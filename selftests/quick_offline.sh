@@ -185,6 +185,26 @@ expect_error "import: an error names the file given and its own line" \
 [ ! -e "$WGPLANES_QUICK_CONFIG_ROOT/fleet3" ] &&
 	ok "import: a bad file writes nothing" || fail "import: fleet3 written"
 
+# Files whose hooks run as root must be root's alone (checked before
+# anything touches the kernel).
+if [ "$(id -u)" = 0 ]; then
+	f=$WGPLANES_QUICK_CONFIG_ROOT/fleet0/wg1.conf
+	chmod 0666 "$f"
+	expect_error "up refuses a plane file that others may write" \
+		"wg1.conf: writable by group or others \(mode 666\)" \
+		"$QUICK" up fleet0
+	chmod 0600 "$f"
+	chmod 0777 "${f%/*}"
+	expect_error "up refuses a fleet directory that others may write" \
+		"fleet0: writable by group or others \(mode 777\)" \
+		"$QUICK" down fleet0
+	chmod 0700 "${f%/*}"
+	chown 65534 "$f"
+	expect_error "up refuses a plane file that another user owns" \
+		"wg1.conf: owned by uid 65534" "$QUICK" reload fleet0
+	chown 0 "$f"
+fi
+
 # ------------------------------------------------------------ strip
 s=$("$QUICK" strip fleet0 wg1 2>&1) || true
 if grep -q '^PrivateKey = ' <<<"$s" && grep -q '^\[Peer\]' <<<"$s" &&

@@ -180,6 +180,21 @@ check_output "a second up: already up, success" "already up" \
 check "a second up changes nothing" sh -c \
 	"$(declare -f snapshot); snapshot $hub | diff $WG_TMP/up1 -"
 
+# reload (systemctl reload): a peer added to a file goes live, and the
+# running session of the plane's other peer is not disturbed.
+keypair extra2 >/dev/null
+# a peer that syncconf had replaced would start again from 0 bytes
+rx=$(dut_wg "$hub" show wg1 transfer | awk '{ print $2 }')
+printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.78.7.7/32\n' \
+	"$(pubkey_of extra2)" >>"$fleet/wg1.conf"
+check "wgplanes-quick reload" quick "$hub" reload "$fleet"
+check_output "reload: the new peer is live on wg1" \
+	"$(re_escape "$(pubkey_of extra2)")" dut_wg "$hub" show wg1 peers
+check "reload: the stock host's peer was left alone (its bytes kept)" \
+	test "$(dut_wg "$hub" show wg1 transfer |
+		awk -v k="$(pubkey_of stock1)" '$1 == k { print $2 }')" -ge "$rx"
+check_fail "reload: and it had some" test "$rx" -eq 0
+
 # save writes the running peers back and keeps the file's own keys.
 keypair extra >/dev/null
 check "a peer added at run time" dut_wg "$hub" set wg1 peer \

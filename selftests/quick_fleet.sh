@@ -218,7 +218,10 @@ check "after down: no link, address, route, rule or nft state" \
 	same_as_before
 check_fail "after down: no fleet" ip -n "$hub" link show fleet0
 
-check "up again from the saved files" quick "$hub" up "$fleet"
+check_output "up again from the saved files, showing what it runs" \
+	"\[#\] wgplanes setconf wg1 <\(wgplanes-quick strip $fleet/wg1.conf\)" \
+	quick "$hub" up "$fleet"
+check "fleet0 is up" ip -n "$hub" link show fleet0
 check_output "the saved peer is back on wg1" \
 	"$(re_escape "$(pubkey_of extra)")" dut_wg "$hub" show wg1 peers
 check_output "and so is its route" "^10.99.9.9 " \

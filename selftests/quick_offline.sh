@@ -15,25 +15,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 export WGPLANES=${WGPLANES:-$top/tools/wgplanes/wgplanes}
 QUICK=$top/tools/quick/wgplanes-quick
 
-failures=0
-checks=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib_host.sh"
 export WGPLANES_QUICK_CONFIG_ROOT=$tmp/etc/wgplanes
 
-echo "TAP version 13"
-if [ ! -x "$WGPLANES" ]; then
-	echo "# SKIP: $WGPLANES not built (make -C tools/wgplanes)"
-	exit 4
-fi
-
-ok() { checks=$((checks + 1)); echo "# ok: $*"; }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "# FAIL: $*"; }
-expect() {
-	local desc=$1
-	shift
-	if "$@" >/dev/null 2>&1; then ok "$desc"; else fail "$desc"; fi
-}
 # expect_error DESC REGEX COMMAND...: COMMAND fails and says REGEX.
 expect_error() {
 	local desc=$1 re=$2 out
@@ -299,5 +283,4 @@ else
 	fail "systemd-analyze is not available"
 fi
 
-echo "# quick_offline: $((checks - failures)) of $checks checks passed"
-[ "$failures" -eq 0 ]
+host_end

@@ -13,26 +13,7 @@ set -o pipefail
 WGPLANES=${WGPLANES:-$(dirname "$0")/../tools/wgplanes/wgplanes}
 NKEYS=${NKEYS:-200}
 
-failures=0
-checks=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-echo "TAP version 13"
-echo "# tool_offline: $WGPLANES"
-if [ ! -x "$WGPLANES" ]; then
-	echo "# SKIP: $WGPLANES not built (make -C tools/wgplanes)"
-	exit 4
-fi
-
-ok() { checks=$((checks + 1)); echo "# ok: $*"; }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "# FAIL: $*"; }
-# expect DESC COND-COMMAND...
-expect() {
-	local desc=$1
-	shift
-	if "$@" >/dev/null 2>&1; then ok "$desc"; else fail "$desc"; fi
-}
+. "$(dirname "$0")/lib_host.sh"
 
 key_re='[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]='
 
@@ -289,6 +270,4 @@ else
 	ok "parseconf is not listed in --help"
 fi
 
-echo "# $checks checks, $failures failed"
-[ "$failures" = 0 ] || exit 1
-exit 0
+host_end

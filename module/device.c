@@ -82,6 +82,7 @@ static const u8 wgp_tx_drops[] = {
 
 static const u8 wgp_rx_drops[] = {
 	WGPLANES_CNT_DROP_DECQ_FULL, WGPLANES_CNT_DROP_RX_RATE,
+	WGPLANES_CNT_DROP_RX_JUNK,
 };
 
 void wgp_plane_link_stats(struct wgp_plane *plane,

@@ -254,6 +254,8 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 	eng->work_cpus = (u64)(wgp_cpus_gen(peer->plane) - 1) << 32;
 	INIT_LIST_HEAD(&eng->guard_wait);
 	skb_queue_head_init(&eng->rx_queue);
+	__skb_queue_head_init(&eng->rx_shaped);
+	INIT_LIST_HEAD(&eng->rx_wait);
 	INIT_WORK(&eng->tx_work, wgp_packet_tx_worker);
 	INIT_WORK(&eng->send_work, wgp_packet_send_worker);
 	INIT_WORK(&eng->rx_work, wgp_packet_rx_worker);
@@ -289,6 +291,7 @@ static void wgp_peer_quiesce(struct wgp_peer *peer)
 	wgp_timers_stop(peer);
 	wgp_inflight_purge(peer, WGPLANES_CNT_DROP_NO_KEYPAIR);
 	wgp_staged_purge(peer, WGPLANES_CNT_DROP_NO_KEYPAIR);
+	wgp_guard_rx_purge(peer);
 	wgp_rx_queue_purge(peer);
 	wgp_keypairs_clear(peer);
 	wgp_handshake_clear(peer);

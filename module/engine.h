@@ -75,6 +75,14 @@ struct wgp_peer_engine {
 	/* received data messages waiting for decryption */
 	struct sk_buff_head rx_queue;
 	/*
+	 * and before that, for the guard's budget: the messages, their
+	 * bytes, and the link on its list of waiting peers (guard.h); under
+	 * the plane's guard rx.lock
+	 */
+	struct sk_buff_head rx_shaped;
+	u32 rx_shaped_bytes;
+	struct list_head rx_wait;
+	/*
 	 * The decryption the guard allows for this peer's messages that
 	 * turn out not authentic: a bucket at the plane's rate and depth
 	 * (tokens and stamp as in struct wgp_bucket), under the plane's

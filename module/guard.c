@@ -10,6 +10,7 @@
 #include "device.h"
 #include "peer.h"
 #include "guard.h"
+#include "queueing.h"
 
 /*
  * Tokens are bit-nanoseconds: a nanosecond at the rate earns rate of them
@@ -30,6 +31,16 @@ u32 wgp_guard_auto_burst(u64 rate, bool rx)
 	u64 burst = div_u64(rate, rx ? 8 * 20 : 8 * 100);
 
 	return clamp_t(u64, burst, 64 * 1024, WGPLANES_BURST_MAX);
+}
+
+/* A peer's shaping queue: 50 ms at the rate, and 16 full-size messages. */
+#define WGP_RX_SHAPE_MS		50
+#define WGP_RX_SHAPE_MIN	(16 * 1500)
+
+static u32 wgp_rx_shape_bytes(u64 rate)
+{
+	return clamp_t(u64, div_u64(rate, 8 * 1000 / WGP_RX_SHAPE_MS),
+		       WGP_RX_SHAPE_MIN, WGPLANES_BURST_MAX);
 }
 
 static s64 wgp_guard_cost(unsigned int len)
@@ -86,22 +97,34 @@ static void wgp_guard_unstop(struct wgp_plane *plane, bool up)
 	}
 }
 
+/*
+ * Under the bucket's lock: the timer goes off in @ns. It is started again
+ * rather than forwarded, and never left alone because it looks active: a
+ * callback that has not yet taken the lock may be about to find nothing to
+ * do, and only a timer that is queued is sure to run.
+ */
+static void wgp_guard_arm(struct hrtimer *t, u64 ns, bool again)
+{
+	if (again || !hrtimer_is_queued(t))
+		hrtimer_start(t, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+}
+
+static enum hrtimer_restart wgp_guard_rx_wake(struct hrtimer *timer);
+static void wgp_rx_release_waiting(struct wgp_guard *g, u64 now);
+
 static enum hrtimer_restart wgp_guard_wake(struct hrtimer *timer)
 {
 	struct wgp_guard *g = container_of(timer, struct wgp_guard, wake);
 	struct wgp_plane *plane = container_of(g, struct wgp_plane, guard);
-	enum hrtimer_restart ret = HRTIMER_NORESTART;
 
 	spin_lock(&g->tx.lock);
 	wgp_bucket_refill(g, &g->tx, ktime_get_ns());
-	if (g->rate && g->tx.tokens < 0) {
-		hrtimer_forward_now(timer, ns_to_ktime(wgp_guard_tx_debt_ns(g)));
-		ret = HRTIMER_RESTART;
-	} else {
+	if (g->rate && g->tx.tokens < 0)
+		wgp_guard_arm(&g->wake, wgp_guard_debt_ns(g, &g->tx), true);
+	else
 		wgp_guard_release(plane, true);
-	}
 	spin_unlock(&g->tx.lock);
-	return ret;
+	return HRTIMER_NORESTART;
 }
 
 void wgp_guard_init(struct wgp_guard *g)
@@ -112,6 +135,9 @@ void wgp_guard_init(struct wgp_guard *g)
 	INIT_LIST_HEAD(&g->waiting);
 	hrtimer_init(&g->wake, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	g->wake.function = wgp_guard_wake;
+	INIT_LIST_HEAD(&g->rx_waiting);
+	hrtimer_init(&g->rx_wake, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	g->rx_wake.function = wgp_guard_rx_wake;
 }
 
 void wgp_guard_stop(struct wgp_plane *plane)
@@ -123,6 +149,9 @@ void wgp_guard_stop(struct wgp_plane *plane)
 	wgp_guard_release(plane, false);
 	wgp_guard_unstop(plane, false);
 	spin_unlock_bh(&g->tx.lock);
+	/* the peers were stopped first: none has a message waiting */
+	hrtimer_cancel(&g->rx_wake);
+	WARN_ON_ONCE(!list_empty(&g->rx_waiting));
 }
 
 void wgp_guard_set(struct wgp_guard *g, u64 rate, u32 burst, u64 now)
@@ -142,6 +171,7 @@ void wgp_guard_set(struct wgp_guard *g, u64 rate, u32 burst, u64 now)
 	g->rx.depth = depth_rx;
 	g->rx.tokens = depth_rx;
 	g->rx.stamp = now;
+	g->rx_shape_bytes = rate ? wgp_rx_shape_bytes(rate) : 0;
 }
 
 void wgp_guard_update(struct wgp_plane *plane)
@@ -150,69 +180,50 @@ void wgp_guard_update(struct wgp_plane *plane)
 	u64 rate = READ_ONCE(plane->policy.rate);
 	u32 burst = READ_ONCE(plane->policy.burst);
 
+	u64 now = ktime_get_ns();
+
 	spin_lock_bh(&g->tx.lock);
 	spin_lock(&g->rx.lock);
-	wgp_guard_set(g, rate, burst, ktime_get_ns());
+	wgp_guard_set(g, rate, burst, now);
 	wgp_guard_release(plane, true);
 	/* with the new rate, a peer still full stops it again */
 	wgp_guard_unstop(plane, true);
+	/* what waits to be received goes as the new rate allows, or all */
+	wgp_rx_release_waiting(g, now);
+	if (!list_empty(&g->rx_waiting))
+		wgp_guard_arm(&g->rx_wake, wgp_guard_debt_ns(g, &g->rx), true);
 	spin_unlock(&g->rx.lock);
 	spin_unlock_bh(&g->tx.lock);
 	/* a timer still set finds nothing to do */
 }
 
-bool wgp_guard_tx_charge(struct wgp_guard *g, unsigned int len, u64 now)
-{
-	wgp_bucket_refill(g, &g->tx, now);
-	if (g->tx.tokens < 0)
-		return false;
-	g->tx.tokens -= wgp_guard_cost(len);
-	return true;
-}
-
-u64 wgp_guard_tx_debt_ns(const struct wgp_guard *g)
-{
-	u64 debt, ns;
-
-	if (g->tx.tokens >= 0 || !g->rate)
-		return 0;
-	/* rounded up: the timer must not fire a nanosecond early */
-	debt = -g->tx.tokens;
-	ns = div64_u64(debt, g->rate);
-	return ns * g->rate < debt ? ns + 1 : ns;
-}
-
-/*
- * Receive is charged after decryption, while more messages were let
- * through: a debt is capped at one burst, so a plane that was flooded
- * recovers within the time of a burst.
- */
-void wgp_guard_rx_pay(struct wgp_guard *g, struct wgp_bucket *b,
+bool wgp_guard_charge(struct wgp_guard *g, struct wgp_bucket *b,
 		      unsigned int len, u64 now)
 {
 	wgp_bucket_refill(g, b, now);
-	b->tokens = max(b->tokens - wgp_guard_cost(len), -b->depth);
-}
-
-bool wgp_guard_rx_open(struct wgp_guard *g, struct wgp_bucket *junk, u64 now)
-{
-	wgp_bucket_refill(g, &g->rx, now);
-	if (g->rx.tokens < 0)
+	if (b->tokens < 0)
 		return false;
-	if (!junk)
-		return true;
-	wgp_bucket_refill(g, junk, now);
-	return junk->tokens >= 0;
+	b->tokens -= wgp_guard_cost(len);
+	return true;
 }
 
-/* Under rx.lock: a peer's junk budget, as deep as the plane's bucket. */
-static void wgp_junk_load(const struct wgp_guard *g,
-			  const struct wgp_peer_engine *eng,
-			  struct wgp_bucket *b)
+void wgp_guard_refund(struct wgp_guard *g, struct wgp_bucket *b,
+		      unsigned int len, u64 now)
 {
-	b->depth = g->rx.depth;
-	b->tokens = min(eng->junk_tokens, b->depth);
-	b->stamp = eng->junk_stamp;
+	wgp_bucket_refill(g, b, now);
+	b->tokens = min(b->tokens + wgp_guard_cost(len), b->depth);
+}
+
+u64 wgp_guard_debt_ns(const struct wgp_guard *g, const struct wgp_bucket *b)
+{
+	u64 debt, ns;
+
+	if (b->tokens >= 0 || !g->rate)
+		return 0;
+	/* rounded up: the timer must not fire a nanosecond early */
+	debt = -b->tokens;
+	ns = div64_u64(debt, g->rate);
+	return ns * g->rate < debt ? ns + 1 : ns;
 }
 
 bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len)
@@ -225,7 +236,8 @@ bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len)
 		return true;
 	spin_lock_bh(&g->tx.lock);
 	if (likely(g->rate)) {
-		allow = wgp_guard_tx_charge(g, len, ktime_get_ns());
+		allow = wgp_guard_charge(g, &g->tx, len,
+					 ktime_get_ns());
 		if (!allow) {
 			if (list_empty(&peer->eng.guard_wait)) {
 				list_add_tail(&peer->eng.guard_wait,
@@ -233,10 +245,8 @@ bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len)
 				wgp_peer_get(peer);
 				held = true;
 			}
-			if (!hrtimer_active(&g->wake))
-				hrtimer_start(&g->wake,
-					      ns_to_ktime(wgp_guard_tx_debt_ns(g)),
-					      HRTIMER_MODE_REL_SOFT);
+			wgp_guard_arm(&g->wake,
+				      wgp_guard_debt_ns(g, &g->tx), false);
 		}
 	}
 	spin_unlock_bh(&g->tx.lock);
@@ -288,34 +298,120 @@ bool wgp_guard_tx_holding(struct wgp_plane *plane)
 	return READ_ONCE(g->stopped) || !list_empty_careful(&g->waiting);
 }
 
-/* Softirq: nothing is charged yet, the budgets only must not be in debt. */
-bool wgp_guard_rx_allow(struct wgp_peer *peer)
-{
-	struct wgp_guard *g = &peer->plane->guard;
-	struct wgp_bucket junk;
-	bool allow = true;
+/* Receive shaping */
 
-	if (!READ_ONCE(g->rate))
-		return true;
-	spin_lock_bh(&g->rx.lock);
-	if (likely(g->rate)) {
-		wgp_junk_load(g, &peer->eng, &junk);
-		allow = wgp_guard_rx_open(g, &junk, ktime_get_ns());
-	}
-	spin_unlock_bh(&g->rx.lock);
-	return allow;
+/* The longest a message waits: twice a full queue's time at the rate. */
+static u64 wgp_rx_shape_ns(const struct wgp_guard *g)
+{
+	return div64_u64((u64)g->rx_shape_bytes * 2 * WGP_BYTE_COST, g->rate);
 }
 
-void wgp_guard_rx_charge(struct wgp_plane *plane, unsigned int len)
+/* Under rx.lock: the peer's messages have all gone. */
+static void wgp_rx_unwait(struct wgp_peer *peer)
 {
-	struct wgp_guard *g = &plane->guard;
+	list_del_init(&peer->eng.rx_wait);
+	wgp_peer_put(peer);
+}
+
+/*
+ * Under rx.lock: releases waiting messages round robin, one per peer in
+ * turn, while the bucket is out of debt (or all of them, uncharged, when
+ * the plane is no longer guarded); a message that waited too long goes.
+ */
+static void wgp_rx_release_waiting(struct wgp_guard *g, u64 now)
+{
+	u64 too_old = g->rate ? wgp_rx_shape_ns(g) : U64_MAX;
+	struct wgp_peer *peer;
+	struct sk_buff *skb;
+
+	while (!list_empty(&g->rx_waiting) && (!g->rate || g->rx.tokens >= 0)) {
+		peer = list_first_entry(&g->rx_waiting, struct wgp_peer,
+					eng.rx_wait);
+		skb = __skb_dequeue(&peer->eng.rx_shaped);
+		if (skb) {
+			peer->eng.rx_shaped_bytes -= skb->len;
+			if (now - WGP_RX_CB(skb)->stamp > too_old) {
+				wgp_rx_drop_queued(peer, skb,
+						   WGPLANES_CNT_DROP_RX_RATE);
+			} else {
+				if (g->rate)
+					g->rx.tokens -= wgp_guard_cost(skb->len);
+				wgp_rx_release(peer, skb);
+			}
+		}
+		if (skb_queue_empty(&peer->eng.rx_shaped))
+			wgp_rx_unwait(peer);
+		else
+			list_move_tail(&peer->eng.rx_wait, &g->rx_waiting);
+	}
+}
+
+static enum hrtimer_restart wgp_guard_rx_wake(struct hrtimer *timer)
+{
+	struct wgp_guard *g = container_of(timer, struct wgp_guard, rx_wake);
+	u64 now = ktime_get_ns();
+
+	spin_lock(&g->rx.lock);
+	if (g->rate)
+		wgp_bucket_refill(g, &g->rx, now);
+	wgp_rx_release_waiting(g, now);
+	if (!list_empty(&g->rx_waiting))
+		wgp_guard_arm(timer, wgp_guard_debt_ns(g, &g->rx), true);
+	spin_unlock(&g->rx.lock);
+	return HRTIMER_NORESTART;
+}
+
+/* Under rx.lock: a peer's junk budget, as deep as the plane's bucket. */
+static void wgp_junk_load(const struct wgp_guard *g,
+			  const struct wgp_peer_engine *eng,
+			  struct wgp_bucket *b)
+{
+	b->depth = g->rx.depth;
+	b->tokens = min(eng->junk_tokens, b->depth);
+	b->stamp = eng->junk_stamp;
+}
+
+enum wgp_rx_verdict wgp_guard_rx_admit(struct wgp_peer *peer,
+				       struct sk_buff *skb)
+{
+	struct wgp_guard *g = &peer->plane->guard;
+	struct wgp_peer_engine *eng = &peer->eng;
+	enum wgp_rx_verdict v = WGP_RX_GO;
+	struct wgp_bucket junk;
+	u64 now;
 
 	if (!READ_ONCE(g->rate))
-		return;
+		return WGP_RX_GO;
 	spin_lock_bh(&g->rx.lock);
-	if (likely(g->rate))
-		wgp_guard_rx_pay(g, &g->rx, len, ktime_get_ns());
+	if (unlikely(!g->rate))
+		goto out;
+	now = ktime_get_ns();
+	wgp_junk_load(g, eng, &junk);
+	wgp_bucket_refill(g, &junk, now);
+	if (junk.tokens < 0) {
+		v = WGP_RX_JUNK;
+		goto out;
+	}
+	/* nobody waits: straight to decryption while there are tokens */
+	if (list_empty(&g->rx_waiting) &&
+	    wgp_guard_charge(g, &g->rx, skb->len, now))
+		goto out;
+	if (eng->rx_shaped_bytes + skb->len > g->rx_shape_bytes) {
+		v = WGP_RX_POLICED;
+		goto out;
+	}
+	WGP_RX_CB(skb)->stamp = now;
+	__skb_queue_tail(&eng->rx_shaped, skb);
+	eng->rx_shaped_bytes += skb->len;
+	if (list_empty(&eng->rx_wait)) {
+		list_add_tail(&eng->rx_wait, &g->rx_waiting);
+		wgp_peer_get(peer);
+	}
+	wgp_guard_arm(&g->rx_wake, wgp_guard_debt_ns(g, &g->rx), false);
+	v = WGP_RX_SHAPED;
+out:
 	spin_unlock_bh(&g->rx.lock);
+	return v;
 }
 
 void wgp_guard_rx_junk(struct wgp_peer *peer, unsigned int len)
@@ -323,15 +419,35 @@ void wgp_guard_rx_junk(struct wgp_peer *peer, unsigned int len)
 	struct wgp_guard *g = &peer->plane->guard;
 	struct wgp_peer_engine *eng = &peer->eng;
 	struct wgp_bucket b;
+	u64 now;
 
 	if (!READ_ONCE(g->rate))
 		return;
 	spin_lock_bh(&g->rx.lock);
 	if (likely(g->rate)) {
+		now = ktime_get_ns();
+		wgp_guard_refund(g, &g->rx, len, now);
 		wgp_junk_load(g, eng, &b);
-		wgp_guard_rx_pay(g, &b, len, ktime_get_ns());
+		wgp_bucket_refill(g, &b, now);
+		/* as deep in debt as a burst: it recovers within one */
+		b.tokens = max(b.tokens - wgp_guard_cost(len), -b.depth);
 		eng->junk_tokens = b.tokens;
 		eng->junk_stamp = b.stamp;
 	}
+	spin_unlock_bh(&g->rx.lock);
+}
+
+void wgp_guard_rx_purge(struct wgp_peer *peer)
+{
+	struct wgp_guard *g = &peer->plane->guard;
+	struct wgp_peer_engine *eng = &peer->eng;
+	struct sk_buff *skb;
+
+	spin_lock_bh(&g->rx.lock);
+	while ((skb = __skb_dequeue(&eng->rx_shaped)))
+		wgp_rx_drop_queued(peer, skb, WGPLANES_CNT_DROP_NO_KEYPAIR);
+	eng->rx_shaped_bytes = 0;
+	if (!list_empty(&eng->rx_wait))
+		wgp_rx_unwait(peer);
 	spin_unlock_bh(&g->rx.lock);
 }

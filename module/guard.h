@@ -14,10 +14,24 @@
  * the transmit work has drained half of it; meanwhile the qdisc holds the
  * rest, and drops by its own rules.
  *
- * Receive polices before decryption: a data message that finds too few
- * tokens in the receive bucket is dropped (and counted) in softirq, before
- * any crypto work is queued for it. Handshake messages are not charged;
- * they have the plane's handshake queue, cookies and rate limiter.
+ * Receive shapes before decryption. A data message of a live session is
+ * charged to the receive bucket when it arrives (softirq); while the bucket
+ * is in debt, or other messages wait, it waits instead in its peer's
+ * shaping queue, and a timer releases the waiting peers' messages round
+ * robin, one at a time, as the rate pays for them. TCP coming in then sees
+ * delay, which its ACK clock paces, rather than loss. A peer's queue holds
+ * at most 50 ms at the rate (and never less than 16 full-size messages);
+ * a message that finds it full, or that waited twice that long, is
+ * dropped (policed). Waiting messages count against the plane's
+ * decryption queue, so what a plane holds stays bounded in bytes.
+ *
+ * Only authentic traffic pays: a message that does not decrypt gets its
+ * charge back, and costs its peer's junk budget instead (a bucket at the
+ * plane's rate and depth). A peer whose junk budget is in debt has its
+ * messages dropped before decryption, which bounds the crypto spent on
+ * junk. Unknown indices and replayed counters never reach the guard.
+ * Handshake messages are not charged; they have the plane's handshake
+ * queue, cookies and rate limiter.
  *
  * Tokens are bit-nanoseconds (a nanosecond earns the rate, a byte costs
  * 8e9), so the arithmetic is exact over every rate and burst that netlink
@@ -45,10 +59,26 @@ struct wgp_guard {
 	/* written under both bucket locks, read under either */
 	u64 rate;		/* bits per second, 0 = unguarded */
 	struct wgp_bucket tx, rx;
-	struct hrtimer wake;	/* when the debt is paid */
+	struct hrtimer wake;	/* when the transmit debt is paid */
 	/* peers waiting for tokens, each with a reference; under tx.lock */
 	struct list_head waiting;
 	bool stopped;		/* the device queue; under tx.lock */
+	/*
+	 * Receive shaping, under rx.lock: the peers with messages in their
+	 * shaping queue, each with a reference, in release order; the timer
+	 * that releases them; the bytes a peer's queue may hold.
+	 */
+	struct list_head rx_waiting;
+	struct hrtimer rx_wake;
+	u32 rx_shape_bytes;
+};
+
+/* What the guard does with a received data message. */
+enum wgp_rx_verdict {
+	WGP_RX_GO,		/* charged: to decryption now */
+	WGP_RX_SHAPED,		/* the guard queued it; released later */
+	WGP_RX_POLICED,		/* over its peer's shaping queue */
+	WGP_RX_JUNK,		/* its peer's junk budget is in debt */
 };
 
 void wgp_guard_init(struct wgp_guard *g);
@@ -76,32 +106,30 @@ void wgp_guard_tx_room(struct wgp_plane *plane);
 /* Whether the guard holds anything back: packets or the device queue. */
 bool wgp_guard_tx_holding(struct wgp_plane *plane);
 /*
- * Receive: the plane's budget pays only for authentic data. Before a data
- * message of a live session is queued for decryption (softirq), it goes
- * only if the plane's budget is not in debt and its peer's junk budget is
- * not either; after decryption, an authentic message is charged to the
- * plane, one that is not to its peer's junk budget (rx_lock held). Junk
- * with unknown indices or replayed counters never reaches the guard.
+ * Receive, softirq: the verdict on a data message of a live session (its
+ * peer alive, in an RCU-bh read-side section), compact and charged to the
+ * plane's decryption queue. A shaped message is the guard's: the timer
+ * hands it to wgp_rx_release() or drops it.
  */
-bool wgp_guard_rx_allow(struct wgp_peer *peer);
-void wgp_guard_rx_charge(struct wgp_plane *plane, unsigned int len);
+enum wgp_rx_verdict wgp_guard_rx_admit(struct wgp_peer *peer,
+				       struct sk_buff *skb);
+/* After decryption, a message that is not authentic: its charge back. */
 void wgp_guard_rx_junk(struct wgp_peer *peer, unsigned int len);
+/* Stopping a peer: the messages it has waiting go (conf_lock held). */
+void wgp_guard_rx_purge(struct wgp_peer *peer);
 
 /*
  * The arithmetic alone, on the caller's clock @now (the self-test drives
  * it): set both buckets full for @rate and @burst (0: automatic); charge a
- * packet of @len to a bucket, as tx_take and rx_allow do; the time the
- * transmit debt takes to pay. Under the bucket locks, or on a private guard.
+ * packet of @len to bucket @b if it is not in debt; give a charge back;
+ * the time a debt takes to pay. Under the bucket locks, or on a private
+ * guard.
  */
 void wgp_guard_set(struct wgp_guard *g, u64 rate, u32 burst, u64 now);
-bool wgp_guard_tx_charge(struct wgp_guard *g, unsigned int len, u64 now);
-u64 wgp_guard_tx_debt_ns(const struct wgp_guard *g);
-/*
- * Receive: whether the plane's bucket and the junk bucket (if any) are out
- * of debt; and a charge to bucket @b, which may go into debt by a burst.
- */
-bool wgp_guard_rx_open(struct wgp_guard *g, struct wgp_bucket *junk, u64 now);
-void wgp_guard_rx_pay(struct wgp_guard *g, struct wgp_bucket *b,
+bool wgp_guard_charge(struct wgp_guard *g, struct wgp_bucket *b,
 		      unsigned int len, u64 now);
+void wgp_guard_refund(struct wgp_guard *g, struct wgp_bucket *b,
+		      unsigned int len, u64 now);
+u64 wgp_guard_debt_ns(const struct wgp_guard *g, const struct wgp_bucket *b);
 
 #endif /* _WGP_GUARD_H */

@@ -21,6 +21,7 @@ struct wgp_keypair;
 struct wgp_rx_cb {
 	struct wgp_keypair *keypair;	/* a reference; data only */
 	u64 counter;
+	u64 stamp;			/* ns, when the guard delayed it */
 	unsigned int charge;		/* to its queue's bound (qbound.h) */
 	u8 ds;				/* of the outer header, for ECN */
 };
@@ -51,6 +52,10 @@ int wgp_receive(struct sock *sk, struct sk_buff *skb);
 void wgp_handshake_rx_worker(struct work_struct *work);
 void wgp_packet_rx_worker(struct work_struct *work);
 void wgp_rx_queue_purge(struct wgp_peer *peer);
+/* A data message the guard delayed: to decryption, or dropped. */
+void wgp_rx_release(struct wgp_peer *peer, struct sk_buff *skb);
+void wgp_rx_drop_queued(struct wgp_peer *peer, struct sk_buff *skb,
+			enum wgplanes_counter reason);
 struct wgp_plane_engine;
 void wgp_hs_queue_purge(struct wgp_plane_engine *eng);
 

@@ -91,16 +91,11 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 		goto err_kp;
 	}
 	/*
-	 * Junk costs no budget of real traffic: unknown indices are gone
-	 * above, replays go here, and the guard charges the plane only for
-	 * what decrypts (wgp_rx_one()).
+	 * Replays go here, unknown indices went above: neither reaches the
+	 * guard, which charges only what decrypts (wgp_rx_one()).
 	 */
 	if (unlikely(wgp_replay_seen(&kp->replay, counter))) {
 		wgp_count(plane, WGPLANES_CNT_DROP_REPLAY);
-		goto err_kp;
-	}
-	if (unlikely(!wgp_guard_rx_allow(peer))) {
-		wgp_count(plane, WGPLANES_CNT_DROP_RX_RATE);
 		goto err_kp;
 	}
 	/*
@@ -124,8 +119,21 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 	WGP_RX_CB(skb)->ds = skb->protocol == htons(ETH_P_IP) ?
 			     ipv4_get_dsfield(ip_hdr(skb)) :
 			     ipv6_get_dsfield(ipv6_hdr(skb));
-	skb_queue_tail(&peer->eng.rx_queue, skb);
-	wgp_peer_queue_work(peer, &peer->eng.rx_work);
+	switch (wgp_guard_rx_admit(peer, skb)) {
+	case WGP_RX_GO:
+		skb_queue_tail(&peer->eng.rx_queue, skb);
+		wgp_peer_queue_work(peer, &peer->eng.rx_work);
+		break;
+	case WGP_RX_SHAPED:
+		wgp_count(plane, WGPLANES_CNT_RX_SHAPED);
+		break;
+	case WGP_RX_POLICED:
+		wgp_rx_drop_queued(peer, skb, WGPLANES_CNT_DROP_RX_RATE);
+		break;
+	case WGP_RX_JUNK:
+		wgp_rx_drop_queued(peer, skb, WGPLANES_CNT_DROP_RX_JUNK);
+		break;
+	}
 	rcu_read_unlock_bh();
 	return;
 
@@ -353,18 +361,16 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 				    WGP_REJECT_AFTER_TIME) ||
 		     counter >= WGP_REJECT_AFTER_MESSAGES)) {
 		wgp_count(plane, WGPLANES_CNT_DROP_KEY_EXPIRED);
-		goto drop;
+		goto junk;
 	}
 	if (unlikely(!wgp_decrypt(skb, kp, counter))) {
-		wgp_guard_rx_junk(peer, wire_len);
 		wgp_count(plane, WGPLANES_CNT_DROP_DECRYPT);
-		goto drop;
+		goto junk;
 	}
 	if (unlikely(!wgp_replay_check(&kp->replay, counter))) {
 		wgp_count(plane, WGPLANES_CNT_DROP_REPLAY);
-		goto drop;
+		goto junk;
 	}
-	wgp_guard_rx_charge(plane, wire_len);
 
 	/* authentic from here on */
 	wgp_socket_set_peer_endpoint_from_skb(peer, skb);
@@ -418,6 +424,9 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 	wgp_count_add(plane, WGPLANES_CNT_RX_BYTES, skb->len);
 	return skb;
 
+junk:
+	/* the guard charged it as traffic: its peer's junk budget pays */
+	wgp_guard_rx_junk(peer, wire_len);
 drop:
 	kfree_skb(skb);
 	return NULL;
@@ -466,16 +475,35 @@ void wgp_packet_rx_worker(struct work_struct *work)
 	mutex_unlock(&peer->eng.rx_lock);
 }
 
+void wgp_rx_drop_queued(struct wgp_peer *peer, struct sk_buff *skb,
+			enum wgplanes_counter reason)
+{
+	wgp_qbound_release(&peer->plane->eng.decq, WGP_RX_CB(skb)->charge);
+	wgp_keypair_put(WGP_RX_CB(skb)->keypair);
+	wgp_count(peer->plane, reason);
+	kfree_skb(skb);
+}
+
+/* The guard's timer (softirq), under its lock. */
+void wgp_rx_release(struct wgp_peer *peer, struct sk_buff *skb)
+{
+	rcu_read_lock_bh();
+	if (likely(wgp_peer_alive(peer))) {
+		skb_queue_tail(&peer->eng.rx_queue, skb);
+		wgp_peer_queue_work(peer, &peer->eng.rx_work);
+	} else {
+		/* stopping: its queues are purged after this section */
+		wgp_rx_drop_queued(peer, skb, WGPLANES_CNT_DROP_NO_KEYPAIR);
+	}
+	rcu_read_unlock_bh();
+}
+
 void wgp_rx_queue_purge(struct wgp_peer *peer)
 {
 	struct sk_buff *skb;
 
-	while ((skb = skb_dequeue(&peer->eng.rx_queue))) {
-		wgp_qbound_release(&peer->plane->eng.decq,
-				   WGP_RX_CB(skb)->charge);
-		wgp_keypair_put(WGP_RX_CB(skb)->keypair);
-		kfree_skb(skb);
-	}
+	while ((skb = skb_dequeue(&peer->eng.rx_queue)))
+		wgp_rx_drop_queued(peer, skb, WGPLANES_CNT_DROP_NO_KEYPAIR);
 }
 
 void wgp_hs_queue_purge(struct wgp_plane_engine *eng)

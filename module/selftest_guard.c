@@ -5,8 +5,9 @@
  * the burst at one instant, an empty one earns a packet exactly when the
  * rate has paid for it (not a nanosecond before), a long idle period
  * refills it to the burst and no further, and the transmit debt takes
- * exactly the packet's time at the rate to pay. A clock that reads behind
- * (another CPU's stamp) earns nothing.
+ * exactly the packet's time at the rate to pay; charges given back refill it
+ * to the burst and no further. A clock that reads behind (another CPU's
+ * stamp) earns nothing.
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -53,22 +54,14 @@ struct st_guard {
 #define st_ok(c, ok, fmt, ...) \
 	wgp_st_ok(&(c)->checks, ok, "guard self-test: " fmt, ##__VA_ARGS__)
 
-/* Receive admits while out of debt and charges after (decryption). */
-static bool __init st_rx(struct st_guard *c)
-{
-	if (!wgp_guard_rx_open(&c->g, NULL, c->now))
-		return false;
-	wgp_guard_rx_pay(&c->g, &c->g.rx, c->len, c->now);
-	return true;
-}
-
 /* Packets of c->len charged at this instant until one is refused. */
 static u64 __init st_drain(struct st_guard *c, bool rx, u64 bound)
 {
 	u64 n = 0;
 
 	while (n <= bound &&
-	       (rx ? st_rx(c) : wgp_guard_tx_charge(&c->g, c->len, c->now)))
+	       wgp_guard_charge(&c->g, rx ? &c->g.rx : &c->g.tx, c->len,
+				c->now))
 		n++;
 	return n;
 }
@@ -92,6 +85,7 @@ static int __init st_one(struct st_guard *c, bool rx, u32 burst)
 	/* both pass the burst and one packet more, which goes into debt */
 	u64 full = c->burst / c->len + 1;
 	const char *dir = rx ? "rx" : "tx";
+	struct wgp_bucket *b = rx ? &c->g.rx : &c->g.tx;
 	u64 n, debt, t = st_ns(c->rate, c->len);
 
 	c->now = ST_T0;
@@ -102,9 +96,9 @@ static int __init st_one(struct st_guard *c, bool rx, u32 burst)
 		return -EINVAL;
 	/* what the last packet took beyond the burst */
 	debt = st_ns(c->rate, full * c->len - c->burst);
-	if (!rx && !st_ok(c, wgp_guard_tx_debt_ns(&c->g) == debt,
-			  "tx: a debt takes %llu ns to pay, not %llu",
-			  wgp_guard_tx_debt_ns(&c->g), debt))
+	if (!st_ok(c, wgp_guard_debt_ns(&c->g, b) == debt,
+		   "%s: a debt takes %llu ns to pay, not %llu", dir,
+		   wgp_guard_debt_ns(&c->g, b), debt))
 		return -EINVAL;
 
 	/* a clock read behind the last one earns nothing */
@@ -142,6 +136,14 @@ static int __init st_one(struct st_guard *c, bool rx, u32 burst)
 	c->now += ST_IDLE;
 	n = st_drain(c, rx, full + 1);
 	if (!st_ok(c, n == full, "%s: after a long idle %llu packets passed, not %llu",
+		   dir, n, full))
+		return -EINVAL;
+
+	/* charges given back (junk) refill it to the burst, no further */
+	for (n = 0; n <= full; n++)
+		wgp_guard_refund(&c->g, b, c->len, c->now);
+	n = st_drain(c, rx, full + 1);
+	if (!st_ok(c, n == full, "%s: after refunds %llu packets passed, not %llu",
 		   dir, n, full))
 		return -EINVAL;
 	return 0;

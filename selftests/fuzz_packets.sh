@@ -178,7 +178,7 @@ drops = ["drop_bad_packet", "drop_bad_mac1", "drop_bad_mac2",
          "drop_handshake_invalid", "drop_handshake_ratelimit",
          "drop_no_keypair", "drop_key_expired", "drop_decrypt",
          "drop_replay", "drop_allowedips", "drop_decq_full",
-         "drop_hsq_full", "drop_rx_rate"]
+         "drop_hsq_full", "drop_rx_rate", "drop_rx_junk"]
 valid = ["rx_packets", "rx_keepalives", "handshake_init_rx",
          "handshake_resp_rx", "cookie_rx"]
 for k in drops + valid + ["under_load", "cookie_tx"]:

@@ -50,6 +50,8 @@ const char *const counter_names[__WGPLANES_CNT_LAST] = {
 	[WGPLANES_CNT_DROP_HANDSHAKE_TIMEOUT] = "drop_handshake_timeout",
 	[WGPLANES_CNT_DROP_TX_ERROR] = "drop_tx_error",
 	[WGPLANES_CNT_RX_KEEPALIVES] = "rx_keepalives",
+	[WGPLANES_CNT_RX_SHAPED] = "rx_shaped",
+	[WGPLANES_CNT_DROP_RX_JUNK] = "drop_rx_junk",
 };
 
 static const char *key_str(const uint8_t *key, bool has)

@@ -233,6 +233,8 @@ enum wgplanes_counter {
 	WGPLANES_CNT_DROP_HANDSHAKE_TIMEOUT, /* staged, no handshake in time */
 	WGPLANES_CNT_DROP_TX_ERROR,	/* outer send failed: no route, socket */
 	WGPLANES_CNT_RX_KEEPALIVES,	/* authentic keepalives received */
+	WGPLANES_CNT_RX_SHAPED,		/* data messages the guard delayed */
+	WGPLANES_CNT_DROP_RX_JUNK,	/* the peer's junk budget was spent */
 	__WGPLANES_CNT_LAST
 };
 

@@ -254,6 +254,8 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 	eng->work_cpus = (u64)(wgp_cpus_gen(peer->plane) - 1) << 32;
 	INIT_LIST_HEAD(&eng->guard_wait);
 	skb_queue_head_init(&eng->rx_queue);
+	atomic_set(&eng->dec_pending, 0);
+	eng->dec_cpu = eng->enc_cpu;
 	__skb_queue_head_init(&eng->rx_shaped);
 	INIT_LIST_HEAD(&eng->rx_wait);
 	INIT_WORK(&eng->tx_work, wgp_packet_tx_worker);
@@ -285,6 +287,8 @@ static void wgp_peer_quiesce(struct wgp_peer *peer)
 	/* nothing new goes in flight; the encryption workers finish theirs */
 	wait_var_event(&eng->enc_pending, !atomic_read(&eng->enc_pending));
 	cancel_work_sync(&eng->send_work);
+	/* as for encryption: the decryption workers finish theirs */
+	wait_var_event(&eng->dec_pending, !atomic_read(&eng->dec_pending));
 	cancel_work_sync(&eng->rx_work);
 	cancel_work_sync(&eng->hs_work);
 	/* a work item that ran last may have armed a timer before the end */
@@ -443,15 +447,15 @@ static void wgp_debugfs_del(struct wgp_plane *plane)
 
 /* Planes */
 
-static void wgp_crypt_free(struct wgp_plane *plane)
+static void wgp_crypt_free(struct wgp_crypt_cpu __percpu **rings)
 {
 	struct wgp_crypt_cpu *cc;
 	int cpu;
 
-	if (!plane->eng.enc)
+	if (!*rings)
 		return;
 	for_each_possible_cpu(cpu) {
-		cc = per_cpu_ptr(plane->eng.enc, cpu);
+		cc = per_cpu_ptr(*rings, cpu);
 		if (!cc->plane)
 			continue;
 		cancel_work_sync(&cc->work);
@@ -459,25 +463,27 @@ static void wgp_crypt_free(struct wgp_plane *plane)
 		WARN_ON(!ptr_ring_empty_bh(&cc->ring));
 		ptr_ring_cleanup(&cc->ring, NULL);
 	}
-	free_percpu(plane->eng.enc);
-	plane->eng.enc = NULL;
+	free_percpu(*rings);
+	*rings = NULL;
 }
 
-static int wgp_crypt_alloc(struct wgp_plane *plane)
+static int wgp_crypt_alloc(struct wgp_plane *plane,
+			   struct wgp_crypt_cpu __percpu **rings,
+			   work_func_t worker)
 {
 	struct wgp_crypt_cpu *cc;
 	int cpu;
 
-	plane->eng.enc = alloc_percpu(struct wgp_crypt_cpu);
-	if (!plane->eng.enc)
+	*rings = alloc_percpu(struct wgp_crypt_cpu);
+	if (!*rings)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		cc = per_cpu_ptr(plane->eng.enc, cpu);
+		cc = per_cpu_ptr(*rings, cpu);
 		if (ptr_ring_init(&cc->ring, WGP_CRYPT_RING_LEN, GFP_KERNEL)) {
-			wgp_crypt_free(plane);
+			wgp_crypt_free(rings);
 			return -ENOMEM;
 		}
-		INIT_WORK(&cc->work, wgp_encrypt_worker);
+		INIT_WORK(&cc->work, worker);
 		cc->plane = plane;
 	}
 	return 0;
@@ -521,9 +527,12 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 				       plane->dev->name);
 	if (!eng->wq_high)
 		goto err_wq;
-	ret = wgp_crypt_alloc(plane);
+	ret = wgp_crypt_alloc(plane, &eng->enc, wgp_encrypt_worker);
 	if (ret)
 		goto err_wq_high;
+	ret = wgp_crypt_alloc(plane, &eng->dec, wgp_decrypt_worker);
+	if (ret)
+		goto err_crypt;
 	ret = -ENOMEM;
 	eng->index = wgp_index_table_alloc();
 	if (!eng->index)
@@ -542,7 +551,8 @@ err_index:
 	wgp_index_table_free(eng->index);
 	eng->index = NULL;
 err_crypt:
-	wgp_crypt_free(plane);
+	wgp_crypt_free(&eng->dec);	/* NULL when its alloc failed */
+	wgp_crypt_free(&eng->enc);
 err_wq_high:
 	destroy_workqueue(eng->wq_high);
 	eng->wq_high = NULL;
@@ -573,7 +583,8 @@ void wgp_plane_engine_uninit(struct wgp_plane *plane)
 	cancel_work_sync(&eng->hs_work);
 	wgp_hs_queue_purge(eng);
 	gro_cells_destroy(&eng->gro);
-	wgp_crypt_free(plane);
+	wgp_crypt_free(&eng->dec);
+	wgp_crypt_free(&eng->enc);
 	destroy_workqueue(eng->wq_high);
 	destroy_workqueue(eng->wq);
 	free_percpu(eng->cpu_work);

@@ -15,6 +15,13 @@
  * CPUs; the peer's send work then sends the in-flight list's head while it
  * is encrypted, so the packets leave in nonce order.
  *
+ * Receive mirrors it: the socket's receive path (softirq) puts each data
+ * message the guard lets through on its peer's receive list, in arrival
+ * order, and on the decryption ring of the plane's next CPU; the plane's
+ * per-CPU decryption work decrypts it there, and the peer's receive work
+ * takes the list's head while it is decrypted: the replay check, roaming,
+ * timers and delivery run in order, on one CPU at a time.
+ *
  * Shutdown discipline: whatever arms a peer timer, queues a peer work item or
  * queues a packet to a peer does so inside an RCU-bh read-side section after
  * checking wgp_peer_alive(). Stopping a peer (removal) or a plane (down) first
@@ -72,8 +79,14 @@ struct wgp_peer_engine {
 	u64 work_cpus;
 	/* on the plane's guard's list of peers waiting for tokens */
 	struct list_head guard_wait;
-	/* received data messages waiting for decryption */
+	/*
+	 * received data messages in arrival order, being decrypted or
+	 * decrypted and not yet delivered; of them, those on a decryption
+	 * ring; the last decryption CPU (any softirq writes it)
+	 */
 	struct sk_buff_head rx_queue;
+	atomic_t dec_pending;
+	int dec_cpu;
 	/*
 	 * and before that, for the guard's budget: the messages, their
 	 * bytes, and the link on its list of waiting peers (guard.h); under
@@ -124,7 +137,7 @@ struct wgp_cpu_work {
 
 /* One CPU's share of a plane's encryption, for any of its peers. */
 struct wgp_crypt_cpu {
-	struct ptr_ring ring;		/* in-flight packets to encrypt */
+	struct ptr_ring ring;		/* messages to encrypt or decrypt */
 	struct work_struct work;
 	struct wgp_plane *plane;
 };
@@ -142,7 +155,8 @@ struct wgp_plane_engine {
 	struct workqueue_struct *wq, *wq_high;
 	/* work items run, per CPU: shows where the plane's work went */
 	struct wgp_cpu_work __percpu *cpu_work;
-	struct wgp_crypt_cpu __percpu *enc;
+	/* per-CPU rings of the messages to encrypt and to decrypt */
+	struct wgp_crypt_cpu __percpu *enc, *dec;
 	struct wgp_index_table *index;
 	struct wgp_cookie_checker cookie;
 	struct wgp_ratelimiter ratelimiter;

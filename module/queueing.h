@@ -18,12 +18,23 @@ struct wgp_keypair;
 
 /* A received data message waiting for decryption. */
 /* A received message waiting: data for decryption, or a handshake. */
+/* A data message on its peer's receive list. */
+enum wgp_rx_state {
+	WGP_RX_DECRYPTING,	/* on a decryption ring */
+	WGP_RX_UNDONE,		/* no ring had room: the receive work decrypts */
+	WGP_RX_AUTHENTIC,	/* decrypted, header and tag stripped */
+	WGP_RX_EXPIRED,		/* its keypair is too old: not decrypted */
+	WGP_RX_FORGED,		/* not authentic */
+};
+
 struct wgp_rx_cb {
 	struct wgp_keypair *keypair;	/* a reference; data only */
 	u64 counter;
 	u64 stamp;			/* ns, when the guard delayed it */
 	unsigned int charge;		/* to its queue's bound (qbound.h) */
+	unsigned int wire_len;		/* the message's, as it came */
 	u8 ds;				/* of the outer header, for ECN */
+	u8 state;			/* enum wgp_rx_state; release/acquire */
 };
 
 #define WGP_RX_CB(skb) ((struct wgp_rx_cb *)(skb)->cb)
@@ -51,6 +62,7 @@ struct wgp_tx_cb {
 int wgp_receive(struct sock *sk, struct sk_buff *skb);
 void wgp_handshake_rx_worker(struct work_struct *work);
 void wgp_packet_rx_worker(struct work_struct *work);
+void wgp_decrypt_worker(struct work_struct *work);
 void wgp_rx_queue_purge(struct wgp_peer *peer);
 /* A data message the guard delayed: to decryption, or dropped. */
 void wgp_rx_release(struct wgp_peer *peer, struct sk_buff *skb);

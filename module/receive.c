@@ -3,9 +3,11 @@
  * Receive: the UDP sockets' encap_rcv (softirq) checks the size and type of
  * each message, drops garbage, and queues the rest: handshake messages to
  * the plane's bounded handshake queue, data messages (once their receiver
- * index names a live keypair) to the keypair's peer for decryption, bounded
- * per plane. Workers on the plane's CPUs do the crypto, the replay check,
- * the allowed-IPs source check, roaming and delivery through GRO.
+ * index names a live keypair and the guard lets them through) to the
+ * keypair's peer and a decryption ring, bounded per plane. The plane's
+ * per-CPU workers decrypt; the peer's receive work does, in arrival order,
+ * the replay check, the allowed-IPs source check, roaming and delivery
+ * through GRO (engine.h).
  */
 #include <linux/skbuff.h>
 #include <linux/netdevice.h>
@@ -71,6 +73,37 @@ static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 		      wgp_plane_wq(plane), &eng->hs_work);
 }
 
+/*
+ * The peer alive, in an RCU-bh read-side section (softirq, or the guard's
+ * timer): the message goes on its peer's receive list, then on the
+ * decryption ring of the plane's next CPU, or if that is full to the
+ * peer's receive work to decrypt itself.
+ */
+static void wgp_rx_dispatch(struct wgp_peer *peer, struct sk_buff *skb)
+{
+	struct wgp_plane *plane = peer->plane;
+	struct wgp_crypt_cpu *cc;
+	int cpu;
+
+	WGP_RX_CB(skb)->state = WGP_RX_DECRYPTING;
+	atomic_inc(&peer->eng.dec_pending);
+	/* on the list first: the decryption work then finds it there */
+	skb_queue_tail(&peer->eng.rx_queue, skb);
+	/* softirqs on several CPUs may race here: any CPU of the mask does */
+	cpu = wgp_plane_next_cpu(plane, READ_ONCE(peer->eng.dec_cpu));
+	WRITE_ONCE(peer->eng.dec_cpu, cpu);
+	cc = per_cpu_ptr(plane->eng.dec, cpu);
+	if (likely(!ptr_ring_produce_bh(&cc->ring, skb))) {
+		wgp_plane_queue_work(plane, cpu, &cc->work);
+		return;
+	}
+	/* the receive work may take it from here on */
+	smp_store_release(&WGP_RX_CB(skb)->state, WGP_RX_UNDONE);
+	wgp_peer_queue_work(peer, &peer->eng.rx_work);
+	if (atomic_dec_and_test(&peer->eng.dec_pending))
+		wake_up_var(&peer->eng.dec_pending);
+}
+
 static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 {
 	struct wgp_msg_data *msg = (struct wgp_msg_data *)skb->data;
@@ -114,6 +147,7 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 		goto err_kp;
 	}
 	WGP_RX_CB(skb)->charge = skb->truesize;
+	WGP_RX_CB(skb)->wire_len = skb->len;
 	WGP_RX_CB(skb)->keypair = kp;
 	WGP_RX_CB(skb)->counter = counter;
 	WGP_RX_CB(skb)->ds = skb->protocol == htons(ETH_P_IP) ?
@@ -121,8 +155,7 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 			     ipv6_get_dsfield(ipv6_hdr(skb));
 	switch (wgp_guard_rx_admit(peer, skb)) {
 	case WGP_RX_GO:
-		skb_queue_tail(&peer->eng.rx_queue, skb);
-		wgp_peer_queue_work(peer, &peer->eng.rx_work);
+		wgp_rx_dispatch(peer, skb);
 		break;
 	case WGP_RX_SHAPED:
 		wgp_count(plane, WGPLANES_CNT_RX_SHAPED);
@@ -347,23 +380,69 @@ bad_length:
 	return false;
 }
 
-/* Returns skb when it is to be delivered, else consumes it. */
-static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
-				  struct wgp_keypair *kp, struct sk_buff *skb,
-				  u64 counter)
+/* Any CPU: what the message turns out to be (enum wgp_rx_state). */
+static u8 wgp_rx_decrypt(struct sk_buff *skb)
 {
-	struct wgp_plane *plane = peer->plane;
-	unsigned int wire_len = skb->len;
-	u8 outer_ds = WGP_RX_CB(skb)->ds;
-	struct wgp_keypair *cur;
+	struct wgp_keypair *kp = WGP_RX_CB(skb)->keypair;
+	u64 counter = WGP_RX_CB(skb)->counter;
 
 	if (unlikely(wgp_older_than(READ_ONCE(kp->birth_ns),
 				    WGP_REJECT_AFTER_TIME) ||
-		     counter >= WGP_REJECT_AFTER_MESSAGES)) {
+		     counter >= WGP_REJECT_AFTER_MESSAGES))
+		return WGP_RX_EXPIRED;
+	if (unlikely(!wgp_decrypt(skb, kp, counter)))
+		return WGP_RX_FORGED;
+	return WGP_RX_AUTHENTIC;
+}
+
+/*
+ * Decrypts a message of a peer's receive list and wakes the peer's receive
+ * work, which takes the list's head while it is done. The peer cannot go
+ * away before dec_pending drops: its removal waits.
+ */
+static void wgp_decrypt_one(struct sk_buff *skb)
+{
+	struct wgp_peer *peer = WGP_RX_CB(skb)->keypair->entry.peer;
+
+	/* the receive work may take it, and free it, from here on */
+	smp_store_release(&WGP_RX_CB(skb)->state, wgp_rx_decrypt(skb));
+	wgp_peer_queue_work(peer, &peer->eng.rx_work);
+	if (atomic_dec_and_test(&peer->eng.dec_pending))
+		wake_up_var(&peer->eng.dec_pending);
+}
+
+void wgp_decrypt_worker(struct work_struct *work)
+{
+	struct wgp_crypt_cpu *cc = container_of(work, struct wgp_crypt_cpu,
+						work);
+	struct sk_buff *skb;
+
+	wgp_plane_work_ran(cc->plane);
+	while ((skb = ptr_ring_consume_bh(&cc->ring))) {
+		wgp_decrypt_one(skb);
+		cond_resched();
+	}
+}
+
+/*
+ * The receive work, in arrival order: a decrypted message (@state) is
+ * checked, accounted and returned when it is to be delivered; else it is
+ * consumed.
+ */
+static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
+				  struct wgp_keypair *kp, struct sk_buff *skb,
+				  u64 counter, u8 state)
+{
+	struct wgp_plane *plane = peer->plane;
+	unsigned int wire_len = WGP_RX_CB(skb)->wire_len;
+	u8 outer_ds = WGP_RX_CB(skb)->ds;
+	struct wgp_keypair *cur;
+
+	if (unlikely(state == WGP_RX_EXPIRED)) {
 		wgp_count(plane, WGPLANES_CNT_DROP_KEY_EXPIRED);
 		goto junk;
 	}
-	if (unlikely(!wgp_decrypt(skb, kp, counter))) {
+	if (unlikely(state != WGP_RX_AUTHENTIC)) {
 		wgp_count(plane, WGPLANES_CNT_DROP_DECRYPT);
 		goto junk;
 	}
@@ -445,6 +524,25 @@ static void wgp_rx_deliver(struct wgp_plane *plane, struct sk_buff_head *q)
 	local_bh_enable();
 }
 
+/* The receive list's head, if it is decrypted (or for us to decrypt). */
+static struct sk_buff *wgp_rx_ready(struct sk_buff_head *list, u8 *state)
+{
+	struct sk_buff *skb;
+
+	spin_lock_bh(&list->lock);
+	skb = skb_peek(list);
+	if (skb) {
+		/* pairs with the release in wgp_decrypt_one(): its bytes */
+		*state = smp_load_acquire(&WGP_RX_CB(skb)->state);
+		if (*state != WGP_RX_DECRYPTING)
+			__skb_unlink(skb, list);
+		else
+			skb = NULL;
+	}
+	spin_unlock_bh(&list->lock);
+	return skb;
+}
+
 void wgp_packet_rx_worker(struct work_struct *work)
 {
 	struct wgp_peer *peer = container_of(work, struct wgp_peer,
@@ -454,15 +552,18 @@ void wgp_packet_rx_worker(struct work_struct *work)
 	struct wgp_keypair *kp;
 	struct sk_buff *skb;
 	u64 counter;
+	u8 state;
 
 	__skb_queue_head_init(&batch);
 	mutex_lock(&peer->eng.rx_lock);
 	wgp_plane_work_ran(plane);
-	while ((skb = skb_dequeue(&peer->eng.rx_queue))) {
+	while ((skb = wgp_rx_ready(&peer->eng.rx_queue, &state))) {
 		wgp_qbound_release(&plane->eng.decq, WGP_RX_CB(skb)->charge);
+		if (state == WGP_RX_UNDONE)
+			state = wgp_rx_decrypt(skb);
 		kp = WGP_RX_CB(skb)->keypair;
 		counter = WGP_RX_CB(skb)->counter;
-		skb = wgp_rx_one(peer, kp, skb, counter);
+		skb = wgp_rx_one(peer, kp, skb, counter, state);
 		wgp_keypair_put(kp);
 		if (skb)
 			__skb_queue_tail(&batch, skb);
@@ -489,8 +590,7 @@ void wgp_rx_release(struct wgp_peer *peer, struct sk_buff *skb)
 {
 	rcu_read_lock_bh();
 	if (likely(wgp_peer_alive(peer))) {
-		skb_queue_tail(&peer->eng.rx_queue, skb);
-		wgp_peer_queue_work(peer, &peer->eng.rx_work);
+		wgp_rx_dispatch(peer, skb);
 	} else {
 		/* stopping: its queues are purged after this section */
 		wgp_rx_drop_queued(peer, skb, WGPLANES_CNT_DROP_NO_KEYPAIR);

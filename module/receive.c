@@ -125,7 +125,8 @@ static void wgp_queue_data(struct wgp_plane *plane, struct sk_buff *skb)
 	}
 	/*
 	 * Replays go here, unknown indices went above: neither reaches the
-	 * guard, which charges only what decrypts (wgp_rx_one()).
+	 * guard, which gives back the charge of what does not decrypt
+	 * (wgp_rx_one()).
 	 */
 	if (unlikely(wgp_replay_seen(&kp->replay, counter))) {
 		wgp_count(plane, WGPLANES_CNT_DROP_REPLAY);

@@ -501,6 +501,7 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 	mutex_init(&eng->hs_lock);
 	atomic_set(&eng->cpus_gen, 0);
 	wgp_qbound_init(&eng->encq);
+	wgp_qbound_init(&eng->waitq);
 	wgp_qbound_init(&eng->decq);
 	wgp_qbound_init(&eng->hsq);
 	/* not under load: jiffies starts "negative", so 0 would not do */

@@ -169,8 +169,13 @@ struct wgp_plane_engine {
 	unsigned long under_load_until;	/* jiffies */
 
 	atomic_t cpus_gen;		/* bumped when policy.cpus changes */
-	/* staged or in flight, all peers; decryption; handshake (queueing.h) */
-	struct wgp_qbound encq, decq, hsq;
+	/*
+	 * Staged or in flight, all peers; staged for a peer without a session
+	 * (waiting for a handshake, perhaps forever: bounded apart, so that
+	 * dead peers never take the room of live ones); decryption; handshake
+	 * (queueing.h).
+	 */
+	struct wgp_qbound encq, waitq, decq, hsq;
 	struct gro_cells gro;
 	struct dentry *debugfs;
 	struct list_head all_list;	/* wgp_all_planes */

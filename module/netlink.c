@@ -106,6 +106,8 @@ wgp_policy_policy[WGPLANES_POLICY_A_MAX + 1] = {
 	[WGPLANES_POLICY_A_ENCQ_BYTES] = WGP_READ_ONLY("a queue's use"),
 	[WGPLANES_POLICY_A_DECQ_BYTES] = WGP_READ_ONLY("a queue's use"),
 	[WGPLANES_POLICY_A_HSQ_BYTES] = WGP_READ_ONLY("a queue's use"),
+	[WGPLANES_POLICY_A_WAITQ_USED] = WGP_READ_ONLY("a queue's use"),
+	[WGPLANES_POLICY_A_WAITQ_BYTES] = WGP_READ_ONLY("a queue's use"),
 };
 
 static const struct nla_policy wgp_set_plane_policy[WGPLANES_A_MAX + 1] = {
@@ -296,6 +298,11 @@ static int wgp_put_policy(struct sk_buff *skb, struct wgp_plane *plane)
 			      WGPLANES_POLICY_A_PAD) ||
 	    nla_put_u64_64bit(skb, WGPLANES_POLICY_A_HSQ_BYTES,
 			      wgp_qbound_bytes(&eng->hsq),
+			      WGPLANES_POLICY_A_PAD) ||
+	    nla_put_u32(skb, WGPLANES_POLICY_A_WAITQ_USED,
+			wgp_qbound_packets(&eng->waitq)) ||
+	    nla_put_u64_64bit(skb, WGPLANES_POLICY_A_WAITQ_BYTES,
+			      wgp_qbound_bytes(&eng->waitq),
 			      WGPLANES_POLICY_A_PAD) ||
 	    (wgp_guard_tx_holding(plane) &&
 	     nla_put_flag(skb, WGPLANES_POLICY_A_TX_STOPPED)))

@@ -52,6 +52,7 @@ struct wgp_tx_cb {
 	unsigned int plain_len;		/* inner length, for the counters */
 	unsigned int mtu;		/* of its route: padding stays within */
 	unsigned int charge;		/* to the plane's encq (qbound.h) */
+	u8 waits;			/* charged to waitq instead */
 	u8 ds;				/* outer DS field, for ECN */
 	u8 state;			/* enum wgp_tx_state; release/acquire */
 };

@@ -40,16 +40,31 @@ static void wgp_icmp_unreach(struct sk_buff *skb)
 				0);
 }
 
-static bool wgp_peer_has_keypair(struct wgp_peer *peer)
-{
-	return rcu_access_pointer(peer->eng.keypairs.current_kp);
-}
-
 static bool wgp_keypair_usable(struct wgp_keypair *kp)
 {
 	return !wgp_older_than(READ_ONCE(kp->birth_ns),
 			       WGP_REJECT_AFTER_TIME) &&
 	       atomic64_read(&kp->send_counter) < WGP_REJECT_AFTER_MESSAGES;
+}
+
+/* No session to send with: what is staged waits for a handshake. */
+static bool wgp_peer_waits(struct wgp_peer *peer)
+{
+	struct wgp_keypair *kp;
+	bool waits;
+
+	rcu_read_lock_bh();
+	kp = rcu_dereference_bh(peer->eng.keypairs.current_kp);
+	waits = !kp || !wgp_keypair_usable(kp);
+	rcu_read_unlock_bh();
+	return waits;
+}
+
+/* The bound a staged packet is charged to (wgp_plane_engine) */
+static struct wgp_qbound *wgp_staged_bound(struct wgp_plane *plane,
+					   struct sk_buff *skb)
+{
+	return WGP_TX_CB(skb)->waits ? &plane->eng.waitq : &plane->eng.encq;
 }
 
 netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
@@ -58,6 +73,7 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct sk_buff *segs, *seg, *next;
 	struct wgp_peer *peer;
 	union wgp_endpoint ep;
+	bool waits, no_room = false;
 	unsigned int mtu;
 	u32 limit, staged;
 
@@ -115,6 +131,7 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 
 	limit = READ_ONCE(plane->policy.txq_len);
+	waits = wgp_peer_waits(peer);
 	skb_list_walk_safe(skb, seg, next) {
 		skb_mark_not_on_list(seg);
 		staged = skb_queue_len_lockless(&peer->eng.staged);
@@ -124,26 +141,39 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 		 * on its way here (up to twice the bound) still waits.
 		 */
 		if (unlikely(staged >= limit) &&
-		    (staged >= 2 * limit || !wgp_peer_has_keypair(peer) ||
+		    (staged >= 2 * limit || waits ||
 		     !wgp_guard_tx_hold(peer, limit))) {
 			wgp_count(plane, WGPLANES_CNT_DROP_TXQ_FULL);
 			kfree_skb(seg);
 			continue;
 		}
+		WGP_TX_CB(seg)->waits = waits;
 		/* the plane's bound over all its peers */
-		if (unlikely(!wgp_qbound_charge(&plane->eng.encq,
+		if (unlikely(!wgp_qbound_charge(wgp_staged_bound(plane, seg),
 						READ_ONCE(plane->policy.encq_len),
 						WGP_QBOUND_SLOT,
 						seg->truesize))) {
-			wgp_count(plane, WGPLANES_CNT_DROP_ENCQ_FULL);
+			wgp_count(plane, waits ? WGPLANES_CNT_DROP_TXQ_FULL :
+					 WGPLANES_CNT_DROP_ENCQ_FULL);
+			no_room = true;
 			kfree_skb(seg);
 			continue;
 		}
+		/*
+		 * A packet that waits for a handshake, perhaps forever, lets
+		 * go of its socket's buffer: a socket that sends to a dead
+		 * peer and to live ones is not blocked by the dead one.
+		 */
+		if (unlikely(waits))
+			skb_orphan(seg);
 		WGP_TX_CB(seg)->charge = seg->truesize;
 		WGP_TX_CB(seg)->mtu = mtu;
 		skb_dst_drop(seg);
 		skb_queue_tail(&peer->eng.staged, seg);
 	}
+	/* with nothing staged, the transmit work would not ask for one */
+	if (unlikely(waits && no_room))
+		wgp_request_handshake(peer, false);
 	wgp_peer_queue_work(peer, &peer->eng.tx_work);
 	wgp_peer_put(peer);
 	return NETDEV_TX_OK;
@@ -436,6 +466,18 @@ static struct sk_buff *wgp_keepalive_skb(struct wgp_peer *peer)
 	return skb;
 }
 
+/* A packet that waited for a handshake goes in flight: so does its charge. */
+static void wgp_stop_waiting(struct wgp_plane *plane, struct sk_buff *skb)
+{
+	struct wgp_tx_cb *cb = WGP_TX_CB(skb);
+
+	if (unlikely(cb->waits)) {
+		wgp_qbound_release(&plane->eng.waitq, cb->charge);
+		wgp_qbound_add(&plane->eng.encq, cb->charge);
+		cb->waits = 0;
+	}
+}
+
 /*
  * Takes the staged packets in order and puts them in flight, each with the
  * next nonce of the current keypair.
@@ -484,6 +526,7 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 			wgp_request_handshake(peer, false);
 			break;
 		}
+		wgp_stop_waiting(peer->plane, skb);
 		wgp_dispatch(peer, kp, skb, nonce, b);
 		sent = true;
 		if (b->n == WGP_TX_BATCH) {
@@ -524,7 +567,8 @@ void wgp_staged_purge(struct wgp_peer *peer, enum wgplanes_counter reason)
 	struct sk_buff *skb;
 
 	while ((skb = skb_dequeue(&peer->eng.staged))) {
-		wgp_qbound_release(&plane->eng.encq, WGP_TX_CB(skb)->charge);
+		wgp_qbound_release(wgp_staged_bound(plane, skb),
+				   WGP_TX_CB(skb)->charge);
 		wgp_count(plane, reason);
 		kfree_skb(skb);
 	}

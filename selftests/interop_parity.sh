@@ -219,8 +219,9 @@ first_of() {
 	awk -v l="$2" -v a="${3:-0}" '$1 == l && $3 > a { print $3; exit }' "$1"
 }
 # tos_of PCAP LENGTH: the DS field of the first message of that length
+# (awk reads all: an early exit would break hs_messages' pipe)
 tos_of() {
-	hs_messages "$1" | awk -v l="$2" '$1 == l { print $2; exit }'
+	hs_messages "$1" | awk -v l="$2" '$1 == l && !n++ { print $2 }'
 }
 # ge A B: A >= B, as decimals
 ge() {
@@ -323,14 +324,22 @@ ping_received() {
 }
 for side in $SIDES; do
 	n=$(net_of "$side") dev=$(dev_of "$side")
+	check "$side: the live peer answers" \
+		p ping -c 2 -i 0.3 -W 5 "192.168.$n.2"
 	# endpoints that never answer: $S does not forward
 	for i in 1 2 3 4 5 6 7 8; do
 		dwg "$side" set "$dev" peer "$(keypair "dead$i")" \
 			allowed-ips "192.168.$n.$((100 + i))/32" \
 			endpoint "10.0.9.$i:51820"
 	done
-	# a socket per destination, with room for more than a peer stages:
-	# staged packets hold their socket's send buffer
+	# ping's socket has a small send buffer: the packets that wait for
+	# a handshake must not hold it, or its sends fail (ENOBUFS)
+	out=$(p ping -c 16 -i 0.5 -W 1 "192.168.$n.101" 2>&1) || true
+	grep -E 'sendmsg|transmitted' <<<"$out" | sed 's/^/# /'
+	check "$side: a socket's sends to a dead peer are not refused" \
+		test -z "$(grep sendmsg <<<"$out")" -a \
+		-n "$(grep '^16 packets transmitted' <<<"$out")"
+	# a socket per destination, with room for more than a peer stages
 	p python3 -c '
 import errno, socket, sys, time
 dsts = ["192.168.%s.%d" % (sys.argv[1], 100 + i) for i in range(1, 9)]
@@ -373,6 +382,7 @@ while time.time() < end:
 	if [ "$side" = plane ]; then
 		log "plane: drop_txq_full $(plane_value "$P" "$dev" drop_txq_full)," \
 			"drop_encq_full $(plane_value "$P" "$dev" drop_encq_full)"
+		p "$WGPLANES" show "$dev" | grep queues: | sed 's/^/#/'
 	fi
 	for i in 1 2 3 4 5 6 7 8; do
 		dwg "$side" set "$dev" peer "$(keypair "dead$i")" remove

@@ -64,15 +64,15 @@ log "$PEER_CHURN cycles in $((SECONDS - start)) s on $(uname -r)"
 
 gauges() {
 	local q v out=
-	for q in encqueue_used decqueue_used hsqueue_used encqueue_bytes \
-		 decqueue_bytes hsqueue_bytes; do
+	for q in encqueue_used waitqueue_used decqueue_used hsqueue_used \
+		 encqueue_bytes waitqueue_bytes decqueue_bytes hsqueue_bytes; do
 		v=$(plane_value "$P" "$PL" "$q")
 		out="$out $q=$v"
 	done
 	echo "${out# }"
 }
 gauges_zero() {
-	[ "$(gauges)" = "encqueue_used=0 decqueue_used=0 hsqueue_used=0 encqueue_bytes=0 decqueue_bytes=0 hsqueue_bytes=0" ]
+	[ "$(gauges)" = "encqueue_used=0 waitqueue_used=0 decqueue_used=0 hsqueue_used=0 encqueue_bytes=0 waitqueue_bytes=0 decqueue_bytes=0 hsqueue_bytes=0" ]
 }
 check "no peer is left" test "$(p "$WGPLANES" show "$PL" peers | wc -l)" = 0
 if wait_until 30 gauges_zero; then

@@ -103,9 +103,11 @@ struct wgp_policy {
 	uint32_t encq_used;
 	uint32_t decq_used;
 	uint32_t hsq_used;
+	uint32_t waitq_used;	/* staged for peers without a session */
 	uint64_t encq_bytes;	/* skb truesize held by each queue */
 	uint64_t decq_bytes;
 	uint64_t hsq_bytes;
+	uint64_t waitq_bytes;
 };
 
 struct wgp_plane {

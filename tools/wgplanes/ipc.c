@@ -358,9 +358,11 @@ static void parse_policy(struct wgp_policy *pol, const struct nlattr *nest)
 {
 	const struct nlattr *a;
 	uint32_t *u32 = NULL, bit;
+	uint64_t *u64;
 
 	mnl_attr_for_each_nested(a, nest) {
 		bit = 0;
+		u64 = NULL;
 		switch (mnl_attr_get_type(a)) {
 		case WGPLANES_POLICY_A_CPUS:
 			copy_str(pol->cpus, sizeof(pol->cpus), a);
@@ -384,16 +386,17 @@ static void parse_policy(struct wgp_policy *pol, const struct nlattr *nest)
 			}
 			continue;
 		case WGPLANES_POLICY_A_ENCQ_BYTES:
+			u64 = &pol->encq_bytes;
+			break;
 		case WGPLANES_POLICY_A_DECQ_BYTES:
+			u64 = &pol->decq_bytes;
+			break;
 		case WGPLANES_POLICY_A_HSQ_BYTES:
-			if (!attr_ok(a, MNL_TYPE_U64))
-				continue;
-			*(mnl_attr_get_type(a) == WGPLANES_POLICY_A_ENCQ_BYTES ?
-			  &pol->encq_bytes :
-			  mnl_attr_get_type(a) == WGPLANES_POLICY_A_DECQ_BYTES ?
-			  &pol->decq_bytes : &pol->hsq_bytes) =
-				mnl_attr_get_u64(a);
-			continue;
+			u64 = &pol->hsq_bytes;
+			break;
+		case WGPLANES_POLICY_A_WAITQ_BYTES:
+			u64 = &pol->waitq_bytes;
+			break;
 		case WGPLANES_POLICY_A_BURST:
 			u32 = &pol->burst;
 			bit = WGP_POL_BURST;
@@ -432,7 +435,13 @@ static void parse_policy(struct wgp_policy *pol, const struct nlattr *nest)
 			u32 = &pol->hsq_used;
 			bit = WGP_POL_STATE;
 			break;
+		case WGPLANES_POLICY_A_WAITQ_USED:
+			u32 = &pol->waitq_used;
+			bit = WGP_POL_STATE;
+			break;
 		}
+		if (u64 && attr_ok(a, MNL_TYPE_U64))
+			*u64 = mnl_attr_get_u64(a);
 		if (bit && attr_ok(a, MNL_TYPE_U32)) {
 			*u32 = mnl_attr_get_u32(a);
 			pol->has |= bit;

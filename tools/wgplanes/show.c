@@ -147,8 +147,9 @@ static void print_wgplanes_lines(const struct wgp_plane *p)
 		if (pol->tx_stopped)
 			printf(" (holding transmit)");
 		if (pol->has & WGP_POL_STATE)
-			printf("\n  queues: tx %u/peer, enc %u/%u, dec %u/%u, "
-			       "hs %u/%u\n", pol->txq, pol->encq_used,
+			printf("\n  queues: tx %u/peer, wait %u/%u, enc %u/%u, "
+			       "dec %u/%u, hs %u/%u\n", pol->txq,
+			       pol->waitq_used, pol->encq, pol->encq_used,
 			       pol->encq, pol->decq_used, pol->decq,
 			       pol->hsq_used, pol->hsq);
 		else
@@ -382,15 +383,17 @@ static void json_plane(const struct wgp_plane *p)
 	       "\"txqueue\":%u,\"encqueue\":%u,\"decqueue\":%u,"
 	       "\"hsqueue\":%u,\"cpus_fallback\":%s,\"tx_stopped\":%s,"
 	       "\"encqueue_used\":%u,\"decqueue_used\":%u,"
-	       "\"hsqueue_used\":%u,\"encqueue_bytes\":%" PRIu64 ","
-	       "\"decqueue_bytes\":%" PRIu64 ",\"hsqueue_bytes\":%" PRIu64
+	       "\"hsqueue_used\":%u,\"waitqueue_used\":%u,"
+	       "\"encqueue_bytes\":%" PRIu64 ",\"decqueue_bytes\":%" PRIu64
+	       ",\"hsqueue_bytes\":%" PRIu64 ",\"waitqueue_bytes\":%" PRIu64
 	       "},\"counters\":",
 	       pol->priority == WGPLANES_PRIO_HIGH ? "high" : "normal",
 	       pol->rate, pol->burst, pol->txq, pol->encq, pol->decq,
 	       pol->hsq, pol->cpus_fallback ? "true" : "false",
 	       pol->tx_stopped ? "true" : "false", pol->encq_used,
-	       pol->decq_used, pol->hsq_used, pol->encq_bytes,
-	       pol->decq_bytes, pol->hsq_bytes);
+	       pol->decq_used, pol->hsq_used, pol->waitq_used,
+	       pol->encq_bytes, pol->decq_bytes, pol->hsq_bytes,
+	       pol->waitq_bytes);
 	json_counters(stdout, p->counters);
 	printf(",\"peers\":[");
 	for (pe = p->first_peer; pe; pe = pe->next) {

@@ -175,6 +175,12 @@ enum wgplanes_policy_attr {
 	WGPLANES_POLICY_A_ENCQ_BYTES,	/* u64 */
 	WGPLANES_POLICY_A_DECQ_BYTES,	/* u64 */
 	WGPLANES_POLICY_A_HSQ_BYTES,	/* u64 */
+	/*
+	 * Packets staged for peers without a session, waiting for a
+	 * handshake: bounded apart from the encryption queue, by its length.
+	 */
+	WGPLANES_POLICY_A_WAITQ_USED,	/* u32 */
+	WGPLANES_POLICY_A_WAITQ_BYTES,	/* u64 */
 	__WGPLANES_POLICY_A_LAST
 };
 

@@ -123,6 +123,41 @@ CONF
 expect "parseconf round trip is byte-identical" \
 	cmp -s "$tmp/canon.conf" "$tmp/out.conf"
 
+# Addresses as inet_ntop writes them (the tool formats them itself, for
+# speed): random IPv4 and IPv6 allowed IPs and endpoints, written long
+# hand, come back in RFC 5952 form, as Python's ipaddress writes them.
+python3 - "$K1" "$P1" > "$tmp/addrs.conf" 2> "$tmp/addrs.want" <<'PY'
+import ipaddress, random, sys
+random.seed(7)
+def v6():
+    while True:
+        w = [random.choice((0, 0, 1, 0xffff, random.getrandbits(16)))
+             for _ in range(8)]
+        # the forms with an IPv4 address inside are left to inet_ntop
+        if any(w[:5]) or w[5] not in (0, 0xffff):
+            return ipaddress.IPv6Address(b"".join(x.to_bytes(2, "big")
+                                                 for x in w))
+print("[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s" %
+      (sys.argv[1], sys.argv[2]))
+ips, want = [], []
+for _ in range(2000):
+    a = v6()
+    ips.append(a.exploded + "/128")
+    want.append("%s/128" % a.compressed)
+    b = ipaddress.IPv4Address(random.getrandbits(32))
+    ips.append("%s/32" % b)
+    want.append("%s/32" % b)
+print("AllowedIPs = " + ", ".join(ips))
+e = v6()
+print("Endpoint = [%s]:%d" % (e.exploded, 65535))
+sys.stderr.write("AllowedIPs = %s\nEndpoint = [%s]:65535\n" %
+                 (", ".join(want), e.compressed))
+PY
+"$WGPLANES" parseconf "$tmp/addrs.conf" |
+	grep -E '^(AllowedIPs|Endpoint) = ' > "$tmp/addrs.got" || true
+expect "addresses come back in inet_ntop's form" \
+	cmp -s "$tmp/addrs.want" "$tmp/addrs.got"
+
 # Without [Policy], and with no peers: wg's own shape.
 printf '[Interface]\nListenPort = 1\nPrivateKey = %s\n\n' "$K1" > "$tmp/plain.conf"
 "$WGPLANES" parseconf "$tmp/plain.conf" > "$tmp/out.conf"

@@ -738,12 +738,100 @@ struct wgp_plane *config_read_args(int argc, char *argv[])
 
 /* ---------------------------------------------------- text formats */
 
+/* v in decimal at p; returns the end */
+static char *put_dec(char *p, unsigned int v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static char *put_ip4(char *p, const uint8_t *a)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		p = put_dec(p, a[i]);
+	}
+	return p;
+}
+
+/*
+ * inet_ntop's text (RFC 5952: the longest run of two or more zero groups,
+ * the first of equals, becomes "::"), without its sprintf per group: a
+ * dump prints thousands. NULL for the forms with an IPv4 address inside,
+ * left to inet_ntop.
+ */
+static char *put_ip6(char *p, const uint8_t *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i, run = 0, best = -1, best_len = 0, shift;
+	unsigned int w[8];
+
+	for (i = 0; i < 8; i++) {
+		w[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+		run = w[i] ? 0 : run + 1;
+		if (run > best_len) {
+			best_len = run;
+			best = i - run + 1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	if (best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+		return NULL;
+	for (i = 0; i < 8; i++) {
+		if (i == best) {
+			*p++ = ':';
+			if (i + best_len == 8)
+				*p++ = ':';
+			i += best_len - 1;
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		for (shift = 12; shift > 0 && !(w[i] >> shift); shift -= 4)
+			;
+		for (; shift >= 0; shift -= 4)
+			*p++ = hex[(w[i] >> shift) & 15];
+	}
+	return p;
+}
+
 void format_endpoint(char *buf, size_t len, const union wgp_endpoint *ep)
 {
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	char host[NI_MAXHOST], serv[NI_MAXSERV], *p = NULL;
 	socklen_t alen = ep->addr.sa_family == AF_INET6 ?
 			 sizeof(ep->addr6) : sizeof(ep->addr4);
 
+	/* getnameinfo's text, without its sprintf (as format_allowedip) */
+	if (len >= INET6_ADDRSTRLEN + 9) {
+		if (ep->addr.sa_family == AF_INET) {
+			p = put_ip4(buf, (const uint8_t *)&ep->addr4.sin_addr);
+		} else if (ep->addr.sa_family == AF_INET6 &&
+			   !ep->addr6.sin6_scope_id) {
+			*buf = '[';
+			p = put_ip6(buf + 1,
+				    (const uint8_t *)&ep->addr6.sin6_addr);
+			if (p)
+				*p++ = ']';
+		}
+	}
+	if (p) {
+		*p++ = ':';
+		*put_dec(p, ntohs(ep->addr.sa_family == AF_INET ?
+				  ep->addr4.sin_port :
+				  ep->addr6.sin6_port)) = '\0';
+		return;
+	}
 	if ((ep->addr.sa_family != AF_INET &&
 	     ep->addr.sa_family != AF_INET6) ||
 	    getnameinfo(&ep->addr, alen, host, sizeof(host), serv,
@@ -757,11 +845,22 @@ void format_endpoint(char *buf, size_t len, const union wgp_endpoint *ep)
 
 void format_allowedip(char *buf, size_t len, const struct wgp_allowedip *ip)
 {
-	char addr[INET6_ADDRSTRLEN];
+	char *p = NULL;
 
-	if (!inet_ntop(ip->family, &ip->ip6, addr, sizeof(addr)))
-		strcpy(addr, "?");
-	snprintf(buf, len, "%s/%u", addr, ip->cidr);
+	/* the longest: 39 characters of address, "/128" and a NUL */
+	if (len >= INET6_ADDRSTRLEN + 4)
+		p = ip->family == AF_INET ?
+			put_ip4(buf, (const uint8_t *)&ip->ip4) :
+		    ip->family == AF_INET6 ?
+			put_ip6(buf, (const uint8_t *)&ip->ip6) : NULL;
+	if (p) {
+		*p++ = '/';
+		*put_dec(p, ip->cidr) = '\0';
+		return;
+	}
+	if (!inet_ntop(ip->family, &ip->ip6, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	snprintf(buf + strlen(buf), len - strlen(buf), "/%u", ip->cidr);
 }
 
 /* The largest unit that represents the rate exactly, so it parses back. */

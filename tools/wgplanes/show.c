@@ -242,6 +242,25 @@ static const char *const fields[] = {
 	"transfer", "persistent-keepalive", "dump",
 };
 
+/* Numbers without printf: a dump prints tens of thousands. */
+static void put_u64(uint64_t u, bool minus)
+{
+	char buf[22], *p = buf + sizeof(buf);
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (minus)
+		*--p = '-';
+	fputs(p, stdout);
+}
+
+static void put_i64(int64_t v)
+{
+	put_u64(v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
+}
+
 static void print_field(const struct wgp_plane *p, const char *field,
 			bool prefix)
 {
@@ -282,36 +301,49 @@ static void print_field(const struct wgp_plane *p, const char *field,
 	}
 
 	for (pe = p->first_peer; pe; pe = pe->next) {
-		printf("%s%s%s", pfx, tab, key_str(pe->public_key, true));
-		if (dump || !strcmp(field, "preshared-keys"))
-			printf("\t%s", key_str(pe->preshared_key,
-				pe->flags & WGP_PEER_HAS_PRESHARED_KEY));
+		fputs(pfx, stdout);
+		fputs(tab, stdout);
+		fputs(key_str(pe->public_key, true), stdout);
+		if (dump || !strcmp(field, "preshared-keys")) {
+			putchar('\t');
+			fputs(key_str(pe->preshared_key,
+				      pe->flags & WGP_PEER_HAS_PRESHARED_KEY),
+			      stdout);
+		}
 		if (dump || !strcmp(field, "endpoints")) {
 			format_endpoint(buf, sizeof(buf), &pe->endpoint);
-			printf("\t%s", buf);
+			putchar('\t');
+			fputs(buf, stdout);
 		}
 		if (dump || !strcmp(field, "allowed-ips")) {
-			printf("\t");
+			putchar('\t');
 			for (j = 0; j < pe->n_ips; j++) {
 				format_allowedip(buf, sizeof(buf), &pe->ips[j]);
-				printf("%s%s", j ? (dump ? "," : " ") : "",
-				       buf);
+				if (j)
+					putchar(dump ? ',' : ' ');
+				fputs(buf, stdout);
 			}
 			if (!pe->n_ips)
-				printf("(none)");
+				fputs("(none)", stdout);
 		}
-		if (dump || !strcmp(field, "latest-handshakes"))
-			printf("\t%" PRId64, pe->handshake_sec);
-		if (dump || !strcmp(field, "transfer"))
-			printf("\t%" PRIu64 "\t%" PRIu64, pe->rx_bytes,
-			       pe->tx_bytes);
+		if (dump || !strcmp(field, "latest-handshakes")) {
+			putchar('\t');
+			put_i64(pe->handshake_sec);
+		}
+		if (dump || !strcmp(field, "transfer")) {
+			putchar('\t');
+			put_u64(pe->rx_bytes, false);
+			putchar('\t');
+			put_u64(pe->tx_bytes, false);
+		}
 		if (dump || !strcmp(field, "persistent-keepalive")) {
+			putchar('\t');
 			if (pe->keepalive)
-				printf("\t%u", pe->keepalive);
+				put_u64(pe->keepalive, false);
 			else
-				printf("\toff");
+				fputs("off", stdout);
 		}
-		printf("\n");
+		putchar('\n');
 	}
 }
 

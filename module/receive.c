@@ -492,13 +492,18 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 			IP6_ECN_set_ce(skb, ipv6_hdr(skb));
 	}
 
+	/*
+	 * The inner packet owes nothing to the outer one: no route,
+	 * conntrack, mark, secpath or other extension, delivery time,
+	 * redirect bits, flow hash (the outer flow's) or priority.
+	 */
+	skb_scrub_packet(skb, true);
+	skb_reset_redirect(skb);
+	skb_clear_hash(skb);
+	skb->priority = 0;
 	skb->dev = plane->dev;
-	skb->pkt_type = PACKET_HOST;
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb->csum_level = ~0;
-	skb_dst_drop(skb);
-	nf_reset_ct(skb);
-	skb->mark = 0;
 	wgp_link_count_rx(plane, wire_len);
 	wgp_count(plane, WGPLANES_CNT_RX_PACKETS);
 	wgp_count_add(plane, WGPLANES_CNT_RX_BYTES, skb->len);

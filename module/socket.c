@@ -78,6 +78,18 @@ static void wgp_cache_set(const struct wgp_route_cache *rc, bool v6,
 }
 
 /* Under rcu_read_lock_bh(); consumes skb. */
+/*
+ * The outer packet is the plane's: it keeps no priority or delivery time
+ * of the inner one (a qdisc of the outer link would act on them).
+ */
+static void wgp_outer_reset(struct sk_buff *skb, u32 mark)
+{
+	skb->ignore_df = 1;
+	skb->mark = mark;
+	skb->priority = 0;
+	skb_set_delivery_time(skb, 0, 0);
+}
+
 static int wgp_send4(struct wgp_plane *plane, struct sk_buff *skb,
 		     const struct sockaddr_in *ep, __be32 *src,
 		     const struct wgp_route_cache *rc, u8 ds)
@@ -124,8 +136,7 @@ static int wgp_send4(struct wgp_plane *plane, struct sk_buff *skb,
 		wgp_cache_set(rc, false, &rt->dst, &fl.saddr);
 	}
 	*src = fl.saddr;
-	skb->ignore_df = 1;
-	skb->mark = fl.flowi4_mark;
+	wgp_outer_reset(skb, fl.flowi4_mark);
 	/* no tunnel statistics of ours for iptunnel_xmit() to update */
 	skb->dev = NULL;
 	udp_tunnel_xmit_skb(rt, sk, skb, fl.saddr, fl.daddr, ds,
@@ -182,8 +193,7 @@ static int wgp_send6(struct wgp_plane *plane, struct sk_buff *skb,
 		wgp_cache_set(rc, true, dst, &fl.saddr);
 	}
 	*src = fl.saddr;
-	skb->ignore_df = 1;
-	skb->mark = fl.flowi6_mark;
+	wgp_outer_reset(skb, fl.flowi6_mark);
 	skb->dev = NULL;
 	udp_tunnel6_xmit_skb(dst, sk, skb, NULL, &fl.saddr, &fl.daddr, ds,
 			     ip6_dst_hoplimit(dst), 0, fl.fl6_sport,

@@ -17,6 +17,8 @@
 #    replies is stock's
 #  * dead peers: eight peers whose endpoints never answer, with packets
 #    queued for them all the time, do not cost the live peer its pings
+#  * scrubbed packets: a decapsulated packet keeps no priority of its
+#    outer packet, an outer packet none of its inner one
 #  * padding fits the route: over a route with a smaller MTU than the
 #    device's, the largest packets leave in one outer packet that fits the
 #    outer link (a path that drops fragments still carries them)
@@ -388,6 +390,61 @@ while time.time() < end:
 		dwg "$side" set "$dev" peer "$(keypair "dead$i")" remove
 	done
 done
+
+# ---------------------------------------------------------------------------
+log "15. scrubbed packets: no priority from outer to inner, or inner to outer"
+# received: the outer packets get a priority on their way in, which the
+# decapsulated packets must not keep; sent: the inner packets have one
+# (SO_PRIORITY), which their outer packets must not keep
+ip netns exec "$P" nft -f - <<EOF
+table inet parity_prio {
+	chain pre {
+		type filter hook prerouting priority mangle;
+		iifname "vp" udp dport { 51821, 51831 } meta priority set 1:5
+	}
+	chain inp {
+		type filter hook input priority filter;
+		iifname "fleet0-mgmt" icmp type echo-request counter
+		iifname "fleet0-mgmt" meta priority != none counter
+		iifname "wgd" icmp type echo-request counter
+		iifname "wgd" meta priority != none counter
+	}
+	chain post {
+		type filter hook postrouting priority filter;
+		oifname "vp" udp sport 51821 udp length > 100 counter
+		oifname "vp" udp sport 51821 meta priority != none counter
+		oifname "vp" udp sport 51831 udp length > 100 counter
+		oifname "vp" udp sport 51831 meta priority != none counter
+	}
+}
+EOF
+# prio_counts CHAIN MATCH: "all with-a-priority" packets of a rule pair
+prio_counts() {
+	ip netns exec "$P" nft list chain inet parity_prio "$1" |
+		grep -F "$2" | sed -n 's/.*packets \([0-9]*\) .*/\1/p' |
+		tr '\n' ' '
+}
+for side in $SIDES; do
+	n=$(net_of "$side") dev=$(dev_of "$side")
+	s ping -c 5 -i 0.2 -W 2 "192.168.$n.1" >/dev/null 2>&1 || true
+	p python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, 6)
+for _ in range(5):
+    s.sendto(b"x" * 200, (sys.argv[1], 9))
+' "192.168.$n.2"
+	sleep 1
+	read -r rx_all rx_prio <<<"$(prio_counts inp "\"$dev\"")"
+	read -r tx_all tx_prio <<<"$(prio_counts post "sport $(port_of "$side")")"
+	log "$side: received $rx_all, with a priority $rx_prio;" \
+		"sent $tx_all, with a priority $tx_prio"
+	check "$side: decapsulated packets keep no outer priority" \
+		test "${rx_all:-0}" -ge 5 -a "${rx_prio:-1}" -eq 0
+	check "$side: outer packets keep no inner priority" \
+		test "${tx_all:-0}" -ge 5 -a "${tx_prio:-1}" -eq 0
+done
+ip netns exec "$P" nft delete table inet parity_prio
 
 # ---------------------------------------------------------------------------
 log "19. padding fits the route: largest packets over a route MTU of 1299"

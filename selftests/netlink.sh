@@ -194,7 +194,7 @@ expect "port and fwmark round-trip" \
 expect "plane identity: index, name, fleet" \
 	"d['plane-index'] == 1 and d['plane-name'] == 'mgmt' and d['fleet-ifindex'] == $(nsx cat /sys/class/net/fleet0/ifindex)"
 expect "policy round-trips" \
-	"d['policy'] == {'cpus': '0', 'priority': 1, 'rate': 1000000, 'burst': 15000, 'txq-len': 512, 'encq-len': 1024, 'decq-len': 2048, 'hsq-len': 256, 'effective-cpus': '0', 'encq-used': 0, 'decq-used': 0, 'hsq-used': 0, 'encq-bytes': 0, 'decq-bytes': 0, 'hsq-bytes': 0}"
+	"d['policy'] == {'cpus': '0', 'priority': 1, 'rate': 1000000, 'burst': 15000, 'txq-len': 512, 'encq-len': 1024, 'decq-len': 2048, 'hsq-len': 256, 'effective-cpus': '0', 'encq-used': 0, 'decq-used': 0, 'hsq-used': 0, 'encq-bytes': 0, 'decq-bytes': 0, 'hsq-bytes': 0, 'waitq-used': 0, 'waitq-bytes': 0}"
 expect "counters: all 33, zero" \
 	"len(d['counters']) == 33 and not any(d['counters'].values())"
 expect "peer A round-trips (psk, v4 endpoint, keepalive, IPs)" \

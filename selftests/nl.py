@@ -130,6 +130,7 @@ SPACES = {
         'decq-used': (13, 'u32'), 'hsq-used': (14, 'u32'),
         'tx-stopped': (15, 'flag'), 'encq-bytes': (16, 'u64'),
         'decq-bytes': (17, 'u64'), 'hsq-bytes': (18, 'u64'),
+        'waitq-used': (19, 'u32'), 'waitq-bytes': (20, 'u64'),
     },
     'fleet': {
         'ifindex': (1, 'u32'), 'ifname': (2, 'str'),

@@ -13,6 +13,9 @@
 #         wgplanes with policies
 #   rx    receive-side flood: the backend peer sends UDP at a fixed rate
 #         into the hub; CPU time of the VM, delivered rate and drops
+#   guard a guarded host and its stock WireGuard peer: the wgplanes rate
+#         guard against stock WireGuard with tc police or an IFB shaper at
+#         the same rate (TCP in and out, a UDP flood in at 10x the rate)
 #
 # Every measurement becomes one JSON line in $VM_OUT/records.jsonl, its raw
 # output a file in $VM_OUT/raw; tools/bench/report.py on the host parses
@@ -27,7 +30,10 @@
 # BENCH_HS_COUNT / BENCH_HS_TIMEOUT (fresh mgmt handshakes per phase and
 # the seconds after which one counts as failed, default 5 / 10), BENCH_FAR
 # (pinned or stock: the far ends of the hub, see "scenario: iso and rx"),
-# BENCH_MGMT_POLICY (the wgplanes mgmt plane's policy, "cpus 0 priority high").
+# BENCH_MGMT_POLICY (the wgplanes mgmt plane's policy, "cpus 0 priority high"),
+# BENCH_GUARD_CONFIGS (default "stock-police stock-ifb wgplanes"),
+# BENCH_GUARD_BURSTS (default: BENCH_BURST and 10 ms at the rate, bytes),
+# BENCH_GUARD_FLOOD (the guard scenario's UDP flood, bit/s; 10x the rate).
 
 TEST_NAME=bench
 . "$(dirname "$0")/../../selftests/lib.sh"
@@ -53,12 +59,28 @@ RX_OFFER=${BENCH_RX_OFFER:-100M}
 UDP_TARGET=${BENCH_UDP_TARGET:-2G}
 UDP_LEN=1350		# fits the 1420 tunnel MTU: no fragments inside
 PING_INTERVAL=${BENCH_PING_INTERVAL:-0.01}
-SCENARIOS=${BENCH_SCENARIOS:-tput iso rx}
+SCENARIOS=${BENCH_SCENARIOS:-tput iso rx guard}
 CONFIGS=${BENCH_CONFIGS:-stock stock-tc wgplanes}
 HS_COUNT=${BENCH_HS_COUNT:-5}
 HS_TIMEOUT=${BENCH_HS_TIMEOUT:-10}
 FAR=${BENCH_FAR:-pinned}
 MGMT_POLICY=${BENCH_MGMT_POLICY:-cpus 0 priority high}
+
+# bps RATE: a tc-style rate (40mbit, 5mbps: bytes) in bit/s
+bps() {
+	awk -v r="$1" 'BEGIN {
+		m["bit"] = 1; m["kbit"] = 1e3; m["mbit"] = 1e6; m["gbit"] = 1e9
+		m["bps"] = 8; m["kbps"] = 8e3; m["mbps"] = 8e6; m["gbps"] = 8e9
+		if (!match(r, /^[0-9.]+/)) exit 1
+		u = tolower(substr(r, RLENGTH + 1))
+		if (!(u in m)) exit 1
+		printf "%.0f\n", substr(r, 1, RLENGTH) * m[u] }'
+}
+RATE_BPS=$(bps "$RATE") || RATE_BPS=
+GUARD_CONFIGS=${BENCH_GUARD_CONFIGS:-stock-police stock-ifb wgplanes}
+# the bench's burst, and 10 ms at the rate (the guard's own transmit burst)
+GUARD_BURSTS=${BENCH_GUARD_BURSTS:-$BURST ${RATE_BPS:+$((RATE_BPS / 800))}}
+GUARD_FLOOD=${BENCH_GUARD_FLOOD:-${RATE_BPS:+$((RATE_BPS * 10))}}
 
 # rec KIND FILE|JSON [KEY=VALUE...]: keep one measurement. The raw output
 # (ping text, iperf3 JSON, /proc/stat pair) is copied to $OUT/raw and
@@ -234,9 +256,15 @@ scenario_tput() {
 		esac
 		for impl in veth stock wgplanes; do
 			f=$RAW/tput-$t-$impl.json
+			# the VM's CPU time around the run: CPU per Mbit/s carried
+			cat /proc/stat > "$RAW/stat"
 			iperf "$a" "$f" -c "$(tput_addr $impl)" -p 5201 -t "$S" "${args[@]}"
+			{ echo "--- after"; cat /proc/stat; } >> "$RAW/stat"
 			rec iperf "$f" scenario=tput test=$t impl=$impl
-			note "tput $t $impl: $(mbps "$f")"
+			rec cpu "$RAW/stat" scenario=tput test=$t impl=$impl metric=cpu
+			note "tput $t $impl: $(mbps "$f"), busy:" \
+			     "$(cpubusy <(sed '/^--- after/,$d' "$RAW/stat") \
+				<(sed '1,/^--- after/d' "$RAW/stat"))"
 			sleep 1
 		done
 	done
@@ -266,7 +294,7 @@ scenario_tput() {
 #             ingress police at RATE/BURST (drop)
 #   wgplanes  a fleet: fleet0-backend "cpus 1 rate RATE burst BURST",
 #             fleet0-mgmt MGMT_POLICY ("cpus 0 priority high")
-HUB= OPS= MON= MGMT_DEV= BK_DEV= TC_ON=
+HUB= OPS= MON= MGMT_DEV= BK_DEV= TC_ON= TC_IFB=
 if [ "$FAR" = pinned ]; then
 	FAR_KIND=dut OPS_DEV=fleet0-mgmt MON_DEV=fleet0-backend
 	OPS_CPU=0 MON_CPU=1
@@ -332,7 +360,19 @@ hub_setup() {
 			scenario=iso config=$cfg what=wgplanes-show-before
 		;;
 	esac
-	ip netns exec "$HUB" nft -f - <<-EOT || return 1
+	delivered_counter || return 1
+	note "hub $cfg: configured, starting servers"
+	iperf_server "$HUB" 5201 "$OPS_CPU"	# mgmt TCP
+	iperf_server "$HUB" 5202 "$MON_CPU"	# backend flood
+	iperf_server "$HUB" 5203 1	# receive flood (pinned to CPU 1)
+	note "hub $cfg: waiting for the handshakes"
+	tunnel_up "$OPS" 10.78.0.1 && tunnel_up "$MON" 10.79.0.1
+}
+
+# delivered_counter: the hub's nft counter of the receive flood's packets
+# reaching its input hook (after tc ingress, before the socket)
+delivered_counter() {
+	ip netns exec "$HUB" nft -f - <<-EOT
 	table inet bench {
 		counter delivered {}
 		chain input {
@@ -341,12 +381,6 @@ hub_setup() {
 		}
 	}
 	EOT
-	note "hub $cfg: configured, starting servers"
-	iperf_server "$HUB" 5201 "$OPS_CPU"	# mgmt TCP
-	iperf_server "$HUB" 5202 "$MON_CPU"	# backend flood
-	iperf_server "$HUB" 5203 1	# receive flood (pinned to CPU 1)
-	note "hub $cfg: waiting for the handshakes"
-	tunnel_up "$OPS" 10.78.0.1 && tunnel_up "$MON" 10.79.0.1
 }
 
 hub_teardown() {
@@ -518,12 +552,14 @@ scenario_iso() {
 # socket), UDP receive-buffer errors in the hub, the sender's tunnel
 # transmit bytes (what it offered), tc police drops, plane counters.
 counters() {
-	local rx police=null planes=null deliv mon rcvbuf t
+	local rx tx police=null ifb=null planes=null deliv mon rcvbuf t
+	local tcph tcpm
 	# the time first: the reads below are made in the same order at both
 	# ends of the window, so start-to-start is the window they cover
 	t=$(now)
 	rx=$(ip -n "$HUB" -s -j link show dev "$BK_DEV" |
-		jq -c '.[0].stats64.rx')
+		jq -c '.[0].stats64 | .rx, .tx')
+	tx=$(sed -n 2p <<<"$rx") rx=$(sed -n 1p <<<"$rx")
 	mon=$(ip -n "$MON" -s -j link show dev "$MON_DEV" |
 		jq -c '.[0].stats64.tx')
 	deliv=$(ip netns exec "$HUB" nft -j list counter inet bench delivered |
@@ -536,14 +572,31 @@ counters() {
 			parent ffff: | sed -n 's/.*dropped \([0-9]*\).*/\1/p' |
 			head -n 1)
 	fi
+	if [ -n "$TC_IFB" ]; then
+		ifb=$(ip netns exec "$HUB" tc -s qdisc show dev ifb0 |
+			sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -n 1)
+	fi
 	if [ "$BK_DEV" = fleet0-backend ]; then
 		planes=$(dut_wg "$HUB" show "$BK_DEV" --json |
 			jq -c '.planes[0].counters')
 	fi
-	printf '{"time":%s,"rx":%s,"sender_tx":%s,"delivered":%s,' \
-		"$t" "${rx:-null}" "${mon:-null}" "${deliv:-null}"
-	printf '"udp_rcvbuf_errors":%s,"police_dropped":%s,"plane_counters":%s}' \
-		"${rcvbuf:-null}" "${police:-null}" "${planes:-null}"
+	tcph=$(tcpsnmp "$HUB") tcpm=$(tcpsnmp "$MON")
+	printf '{"time":%s,"rx":%s,"tx":%s,"sender_tx":%s,"delivered":%s,' \
+		"$t" "${rx:-null}" "${tx:-null}" "${mon:-null}" "${deliv:-null}"
+	printf '"udp_rcvbuf_errors":%s,"police_dropped":%s,"ifb_dropped":%s,' \
+		"${rcvbuf:-null}" "${police:-null}" "${ifb:-null}"
+	printf '"tcp_hub":%s,"tcp_peer":%s,"plane_counters":%s}' \
+		"${tcph:-null}" "${tcpm:-null}" "${planes:-null}"
+}
+# tcpsnmp NS: NS's TCP segment counters, {"InSegs":..,"OutSegs":..,
+# "RetransSegs":..} (OutSegs does not count retransmissions)
+tcpsnmp() {
+	ip netns exec "$1" awk '/^Tcp:/ {
+		if (!h) { for (i = 2; i <= NF; i++) k[i] = $i; h = 1; next }
+		for (i = 2; i <= NF; i++)
+			if (k[i] ~ /^(InSegs|OutSegs|RetransSegs)$/)
+				printf "%s\"%s\":%s", n++ ? "," : "{", k[i], $i
+		print "}" }' /proc/net/snmp
 }
 
 # The receive flood: mon sends UDP at RX_OFFER through its tunnel to the
@@ -555,13 +608,16 @@ counters() {
 # hub's prerouting before WireGuard sees them) measures what the sending
 # side and the veth cost alone. With FAR=pinned, mon's plane moves to CPU 0
 # for this scenario, next to the sender.
+# The guard scenario runs it too, with RX_SCEN (label, default rx),
+# RX_RATE (offered, default RX_OFFER) and RX_LABELS (more labels) set.
 scenario_rx() {
-	local cfg=$1 variant=${2:-$1} c1 c2 pid
-	note "rx $variant: UDP $RX_OFFER from mon into the hub"
+	local cfg=$1 variant=${2:-$1} c1 c2 pid scen=${RX_SCEN:-rx}
+	local offer=${RX_RATE:-$RX_OFFER}
+	note "$scen $variant: UDP $offer from mon into the hub"
 	# the sender's plane where the sender runs, off the receiver's CPU
 	[ "$FAR_KIND" != dut ] || dut_wg "$MON" set "$MON_DEV" cpus 0
 	ip netns exec "$MON" taskset -c 0 iperf3 -c 10.79.0.1 -p 5203 -u \
-		-b "$RX_OFFER" -l "$UDP_LEN" -t 3600 > "$RAW/rx-client.txt" 2>&1 &
+		-b "$offer" -l "$UDP_LEN" -t 3600 > "$RAW/rx-client.txt" 2>&1 &
 	pid=$!
 	sleep 3
 	if [ "$variant" = sender ]; then
@@ -583,15 +639,143 @@ scenario_rx() {
 	[ "$variant" != sender ] ||
 		ip netns exec "$HUB" nft delete table inet benchdrop
 	stop_pid "$pid"
-	rec cpu "$RAW/stat" scenario=rx config=$variant metric=cpu
-	rec json "{\"before\":$c1,\"after\":$c2}" scenario=rx config=$variant \
-		metric=counters
-	note "rx $variant: $(jq -rn --argjson a "$c1" --argjson b "$c2" '
+	rec cpu "$RAW/stat" scenario=$scen config=$variant metric=cpu \
+		"${RX_LABELS[@]}"
+	rec json "{\"before\":$c1,\"after\":$c2}" scenario=$scen \
+		config=$variant metric=counters "${RX_LABELS[@]}"
+	note "$scen $variant: $(jq -rn --argjson a "$c1" --argjson b "$c2" '
 		($b.time - $a.time) as $t |
 		"offered \(($b.sender_tx.bytes - $a.sender_tx.bytes) * 8 / $t / 1e6 | floor) Mbit/s, delivered \(($b.delivered.bytes - $a.delivered.bytes) * 8 / $t / 1e6 | floor) Mbit/s"' 2>/dev/null),"\
 	     "busy: $(cpubusy <(sed '/^--- after/,$d' "$RAW/stat") \
 			<(sed '1,/^--- after/d' "$RAW/stat"))"
 	sleep 1
+}
+
+# ---------------------------------------------------- scenario: guard
+#
+# The rate guard against what a user would build today with stock
+# WireGuard, at the same rate. The guarded host ("hub") and its peer
+# ("mon", always stock WireGuard, unpinned) on one veth; the hub's tunnel
+# is the backend's (10.79.0.1/16, port 51822), so that scenario_rx runs on
+# it unchanged. The hub's end, limited to RATE with burst B, is
+#   wgplanes      the plane fleet0-backend, "rate RATE burst B"
+#   stock-police  stock wg-backend, egress tbf at RATE/B, ingress matchall
+#                 police at RATE/B (drop)
+#   stock-ifb     stock wg-backend, egress tbf at RATE/B, ingress redirected
+#                 (mirred) to ifb0 and shaped there by tbf at RATE/B
+# The tbf queues hold 50 ms at the rate, as the guard's shaping queue does.
+# For each burst of GUARD_BURSTS: iperf3 TCP into the hub (1 and 4 streams)
+# and out of it (1 stream), the client on the sending side (its summary
+# has the retransmits), with /proc/stat and both ends' TCP counters around
+# each run; at the first burst also the UDP flood of scenario_rx at
+# GUARD_FLOOD into the hub (and its "sender" baseline, once).
+guard_setup() {
+	local cfg=$1 burst=$2 kind=stock
+	new_ns HUB
+	new_ns MON
+	veth_link "$HUB" veth-mon 192.168.2.1/24 "$MON" eth0 192.168.2.2/24 ||
+		return 1
+	BK_DEV=wg-backend
+	[ "$cfg" != wgplanes ] || kind=dut BK_DEV=fleet0-backend
+	hub_tunnel $kind $BK_DEV hub-backend 51822 79 "$MON" wg0 "" mon 2 ||
+		return 1
+	case $cfg in
+	wgplanes)
+		dut_wg "$HUB" set fleet0-backend rate "$RATE" burst "$burst" ||
+			return 1
+		;;
+	stock-police|stock-ifb)
+		ip netns exec "$HUB" tc qdisc add dev $BK_DEV root tbf \
+			rate "$RATE" burst "$burst" latency 50ms &&
+		ip netns exec "$HUB" tc qdisc add dev $BK_DEV handle ffff: \
+			ingress || return 1
+		;;
+	esac
+	case $cfg in
+	stock-police)
+		ip netns exec "$HUB" tc filter add dev $BK_DEV parent ffff: \
+			matchall action police rate "$RATE" burst "$burst" \
+			conform-exceed drop || return 1
+		;;
+	stock-ifb)
+		ip -n "$HUB" link add ifb0 type ifb &&
+		ip -n "$HUB" link set ifb0 up &&
+		ip netns exec "$HUB" tc qdisc add dev ifb0 root tbf \
+			rate "$RATE" burst "$burst" latency 50ms &&
+		ip netns exec "$HUB" tc filter add dev $BK_DEV parent ffff: \
+			matchall action mirred egress redirect dev ifb0 ||
+			return 1
+		;;
+	esac
+	delivered_counter || return 1
+	iperf_server "$HUB" 5201	# TCP into the hub
+	iperf_server "$MON" 5201	# TCP out of the hub
+	iperf_server "$HUB" 5203 1	# the UDP flood (server on CPU 1, as rx)
+	tunnel_up "$MON" 10.79.0.1
+}
+
+# guard_tcp CFG BURST TEST: one iperf3 TCP run, S seconds: "in1", "in4"
+# (-P 4) from mon into the hub, "out1" from the hub to mon.
+guard_tcp() {
+	local cfg=$1 burst=$2 t=$3 ns=$MON addr=10.79.0.1 args=() f c1 c2
+	local lab=(scenario=guard config=$cfg burst=$burst test=$t)
+	case $t in
+	in4) args=(-P 4) ;;
+	out1) ns=$HUB addr=10.79.0.2 ;;
+	esac
+	f=$RAW/guard-$cfg-$burst-$t
+	c1=$(counters)
+	cat /proc/stat > "$f.stat"
+	iperf "$ns" "$f.json" -c "$addr" -p 5201 -t "$S" "${args[@]}"
+	{ echo "--- after"; cat /proc/stat; } >> "$f.stat"
+	c2=$(counters)
+	rec iperf "$f.json" "${lab[@]}"
+	rec cpu "$f.stat" "${lab[@]}" metric=cpu
+	rec json "{\"before\":$c1,\"after\":$c2}" "${lab[@]}" metric=counters
+	note "guard $cfg $burst $t: $(jq -r 'if .end.sum_received then
+		"\(.end.sum_received.bits_per_second / 1e6 | floor) Mbit/s, \(.end.sum_sent.retransmits // "?") retransmits"
+		else "error: " + (.error // "?") end' "$f.json" 2>/dev/null)," \
+	     "busy: $(cpubusy <(sed '/^--- after/,$d' "$f.stat") \
+			<(sed '1,/^--- after/d' "$f.stat"))"
+}
+
+scenario_guard() {
+	# the hub's variables, for the helpers shared with iso and rx
+	local FAR_KIND=stock MON_DEV=wg0 HUB= OPS= MON= BK_DEV= TC_ON= TC_IFB=
+	local RX_SCEN=guard RX_RATE=${GUARD_FLOOD:-$RX_OFFER} RX_LABELS=()
+	local burst cfg t first=1 fb=${GUARD_BURSTS%% *}
+	for burst in $GUARD_BURSTS; do
+		for cfg in $GUARD_CONFIGS; do
+			note "guard $cfg: rate $RATE burst $burst"
+			TC_ON= TC_IFB=
+			[ "$cfg" != stock-police ] || TC_ON=1
+			[ "$cfg" != stock-ifb ] || TC_IFB=1
+			if ! guard_setup "$cfg" "$burst"; then
+				note "guard $cfg: setup failed (tunnel not up)"
+				rec json '{"error":"setup failed"}' scenario=guard \
+					config=$cfg burst=$burst what=setup
+				hub_teardown
+				continue
+			fi
+			for t in in1 in4 out1; do
+				guard_tcp "$cfg" "$burst" $t
+				sleep 1
+			done
+			if [ "$burst" = "$fb" ]; then
+				RX_LABELS=(burst=$burst test=udp-flood)
+				if [ "$first" = 1 ]; then
+					scenario_rx "$cfg" sender
+					first=0
+				fi
+				scenario_rx "$cfg"
+			fi
+			[ "$cfg" != wgplanes ] ||
+				rec json "$(dut_wg "$HUB" show fleet0-backend --json)" \
+					scenario=guard config=$cfg burst=$burst \
+					what=wgplanes-show-after
+			hub_teardown
+		done
+	done
 }
 
 # ----------------------------------------------------------------- main
@@ -609,8 +793,20 @@ hold_keys() {
 	kill -0 $! 2>/dev/null || note "static key holder did not start"
 }
 
+# hold_tc_keys: the same for tc's ingress hook, which the stock configs
+# add and remove: an ingress qdisc with a filter in a namespace of its own.
+hold_tc_keys() {
+	local ns
+	new_ns ns
+	ip -n "$ns" link add k0 type veth peer name k1 &&
+	ip netns exec "$ns" tc qdisc add dev k0 handle ffff: ingress &&
+	ip netns exec "$ns" tc filter add dev k0 parent ffff: matchall \
+		action pass || note "tc ingress key holder failed"
+}
+
 main() {
 	hold_keys
+	hold_tc_keys
 	note "kernel $(uname -r), $(nproc) CPUs, S=${S}s, rate $RATE burst $BURST," \
 		"rx offer $RX_OFFER, cmdline: $(cat /proc/cmdline)"
 	rec json "$(jq -n --arg k "$(uname -r)" --arg c "$(cat /proc/cmdline)" \
@@ -619,10 +815,14 @@ main() {
 		--arg sc "$SCENARIOS" --arg cf "$CONFIGS" \
 		--argjson hc "$HS_COUNT" --argjson ht "$HS_TIMEOUT" \
 		--arg far "$FAR" --arg mp "$MGMT_POLICY" \
+		--arg rb "$RATE_BPS" --arg gc "$GUARD_CONFIGS" \
+		--arg gb "$GUARD_BURSTS" --arg gf "$GUARD_FLOOD" \
 		'{kernel:$k, cmdline:$c, seconds:$s, rate:$r, burst:$b, rx_offer:$o,
 		  udp_target:$u, ping_interval:$i, cpus:$n, scenarios:$sc,
 		  configs:$cf, hs_count:$hc, hs_timeout_s:$ht, far:$far,
-		  mgmt_policy:$mp}')" what=params
+		  mgmt_policy:$mp, rate_bps:($rb | tonumber? // null),
+		  guard_configs:$gc, guard_bursts:$gb,
+		  guard_flood_bps:($gf | tonumber? // null)}')" what=params
 
 	if has "$SCENARIOS" tput; then
 		scenario_tput
@@ -654,6 +854,9 @@ main() {
 			fi
 			hub_teardown
 		done
+	fi
+	if has "$SCENARIOS" guard; then
+		scenario_guard
 	fi
 	note "done"
 	rec json "{\"elapsed_s\":$SECONDS}" what=end

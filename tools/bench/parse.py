@@ -75,6 +75,9 @@ def parse_iperf(path):
     snt, rcv = end.get("sum_sent", {}), end.get("sum_received", {})
     out["sent_mbps"] = snt.get("bits_per_second", 0) / 1e6 if snt else None
     out["received_mbps"] = rcv.get("bits_per_second", 0) / 1e6 if rcv else None
+    if rcv:
+        out["received_bytes"] = rcv.get("bytes")
+        out["received_seconds"] = rcv.get("seconds")
     if "retransmits" in snt:
         out["retransmits"] = snt["retransmits"]
     if out["protocol"] == "UDP" and rcv:

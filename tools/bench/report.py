@@ -22,6 +22,11 @@ TPUT_IMPLS = ["veth", "stock", "wgplanes"]
 ISO_CONFIGS = ["stock", "stock-tc", "wgplanes"]
 ISO_PHASES = ["idle", "tcp", "udp"]
 RX_CONFIGS = ["sender", "stock", "stock-tc", "wgplanes"]
+GUARD_CONFIGS = ["stock-police", "stock-ifb", "wgplanes"]
+GUARD_TESTS = ["in1", "in4", "out1"]
+GUARD_TITLES = {"in1": "TCP in, 1", "in4": "TCP in, 4", "out1": "TCP out, 1"}
+# USER_HZ of /proc/stat
+HZ = 100.0
 
 TEST_TITLES = {
     "tcp1": "TCP, 1 stream",
@@ -86,6 +91,30 @@ METHOD = {
                 "not constant when the receiver competes for the same CPUs; "
                 "accounted_pct checks that the guest's tick accounting "
                 "covered the window (a starved vCPU loses ticks)",
+    "throughput_cpu": "the VM's /proc/stat around each iperf3 run (both "
+                      "ends and iperf3 itself, process start included); "
+                      "cpu_ms_per_mbit = busy CPU-milliseconds of the window "
+                      "/ Mbit received by iperf3; ratio_cpu_wgplanes_stock "
+                      "compares the same test in the same VM",
+    "guard": "a guarded host ('hub') and its peer ('mon', stock WireGuard, "
+             "unpinned) on one veth; the hub's tunnel is limited to "
+             "params.rate with each burst of params.guard_bursts: "
+             "wgplanes = a plane with 'rate R burst B'; stock-police = "
+             "stock wg + tbf egress (rate R burst B latency 50ms) + "
+             "ingress matchall police rate R burst B drop; stock-ifb = "
+             "stock wg + the same tbf egress + ingress redirected (mirred) "
+             "to ifb0 with tbf rate R burst B latency 50ms; iperf3 TCP for "
+             "S seconds with the client on the sending side: in1/in4 mon "
+             "-> hub (1/4 streams), out1 hub -> mon; fraction_of_rate = "
+             "iperf3 received goodput / R (headers and WireGuard overhead "
+             "excluded, so a full R is about 0.94-0.96); retransmits = "
+             "iperf3 sum_sent.retransmits, segments = the sending "
+             "namespace's Tcp OutSegs + RetransSegs over the run, "
+             "retrans_pct = retransmits / segments; busy = the whole VM "
+             "(both ends: it cannot be split, stock WireGuard's workers "
+             "run on every CPU); flood = the rx_flood method at "
+             "params.guard_flood_bps into the hub, at the first burst; "
+             "receive_cost_cores = busy - busy(sender baseline)",
 }
 
 
@@ -173,6 +202,201 @@ def targets(w):
     return out
 
 
+def cpu_cost(cpu, ip, ncpu):
+    """The VM's busy CPUs over a /proc/stat pair and, with the iperf3
+    parse IP of the same window, busy CPU-milliseconds per Mbit received."""
+    out = {}
+    allc = (cpu or {}).get("cpu", {}).get("all")
+    if not allc:
+        return out
+    busy_s = allc["jiffies"] * allc["busy_pct"] / 100.0 / HZ
+    out["busy_cores"] = rnd(allc["busy_pct"] * ncpu / 100.0, 3)
+    out["cpu_s"] = rnd(busy_s, 3)
+    mbit = (ip or {}).get("received_bytes")
+    if mbit:
+        out["cpu_ms_per_mbit"] = rnd(1000.0 * busy_s / (mbit * 8 / 1e6), 3)
+    return out
+
+
+def rx_entry(recs, ncpu, **labels):
+    """One receive flood (scenario_rx in guest.sh): CPU and counters."""
+    cfg = labels["config"]
+    cpu = find(recs, metric="cpu", **labels)
+    cn = find(recs, metric="counters", **labels)
+    if cpu is None:
+        return None
+    e = {"cpu": cpu.get("cpu")}
+    allc = e["cpu"].get("all", {})
+    e["busy_cores"] = rnd(allc.get("busy_pct", 0) * ncpu / 100.0, 3)
+    e["softirq_cores"] = rnd(allc.get("softirq", 0) * ncpu / 100.0, 3)
+    e["system_cores"] = rnd(allc.get("system", 0) * ncpu / 100.0, 3)
+    if cn:
+        b, a = cn.get("before"), cn.get("after")
+        dt = delta(b, a, ["time"])
+        e["window_s"] = rnd(dt)
+        if dt:
+            # one CPU's jiffies at USER_HZ 100 over the window: a check
+            # that the guest's time accounting saw the whole window
+            e["accounted_pct"] = rnd(100.0 * allc.get("jiffies", 0) /
+                                     ncpu / (dt * HZ), 1)
+
+        def mbps(path):
+            v = delta(b, a, path)
+            return None if v is None or not dt else rnd(v * 8 / dt / 1e6)
+        e["offered_mbps"] = mbps(["sender_tx", "bytes"])
+        e["plane_rx_mbps"] = mbps(["rx", "bytes"])
+        if cfg != "sender":
+            e["delivered_mbps"] = mbps(["delivered", "bytes"])
+            sent = delta(b, a, ["sender_tx", "packets"])
+            got = delta(b, a, ["delivered", "packets"])
+            if sent:
+                e["lost_pct"] = rnd(100.0 * (sent - (got or 0)) / sent)
+        e["sender_packets"] = delta(b, a, ["sender_tx", "packets"])
+        e["delivered_packets"] = delta(b, a, ["delivered", "packets"])
+        e["rx_packets"] = delta(b, a, ["rx", "packets"])
+        e["rx_dropped"] = delta(b, a, ["rx", "dropped"])
+        e["udp_rcvbuf_errors"] = delta(b, a, ["udp_rcvbuf_errors"])
+        if cfg != "sender":
+            e.update(drops(b, a))
+    return e
+
+
+def drops(b, a):
+    """The drop counters of the hub's limiter between two counters()."""
+    out = {}
+    for k in ("police_dropped", "ifb_dropped"):
+        v = delta(b, a, [k])
+        if v is not None:
+            out[k] = v
+    for k in ("drop_rx_rate", "rx_shaped", "drop_rx_junk"):
+        v = delta(b, a, ["plane_counters", k])
+        if v is not None:
+            out[k] = v
+    return out
+
+
+def rx_cost(flood):
+    """receive_cost_cores of each flood entry: busy - busy(sender); and
+    receive_cost_scaled_cores: busy - the sender's busy per Mbit/s times
+    the Mbit/s this entry's sender offered (a sender that cannot reach
+    the offered rate gets less CPU when the receiver takes more)."""
+    snd = flood.get("sender", {})
+    base, bo = snd.get("busy_cores"), snd.get("offered_mbps")
+    for cfg, e in flood.items():
+        if cfg == "sender" or base is None or e.get("busy_cores") is None:
+            continue
+        e["receive_cost_cores"] = rnd(e["busy_cores"] - base, 3)
+        if bo and e.get("offered_mbps") is not None:
+            e["receive_cost_scaled_cores"] = rnd(
+                e["busy_cores"] - base * e["offered_mbps"] / bo, 3)
+
+
+def guard(recs, params, ncpu):
+    """The guard scenario: per config and burst the TCP runs, the flood."""
+    rate = params.get("rate_bps")
+    bursts = (params.get("guard_bursts") or "").split()
+    out = {"rate_bps": rate, "bursts": bursts,
+           "flood_offered_bps": params.get("guard_flood_bps"),
+           "configs": {}, "flood": {}}
+    for cfg in GUARD_CONFIGS:
+        c = {}
+        for burst in bursts:
+            lab = {"scenario": "guard", "config": cfg, "burst": burst}
+            err = find(recs, what="setup", **lab)
+            runs = {}
+            if err:
+                runs["error"] = err.get("error")
+            for t in GUARD_TESTS:
+                ip = find(recs, kind="iperf", test=t, **lab)
+                if ip is None:
+                    continue
+                cpu = find(recs, kind="cpu", test=t, **lab)
+                cn = find(recs, metric="counters", test=t, **lab) or {}
+                b, a = cn.get("before"), cn.get("after")
+                e = {k: ip.get(k) for k in
+                     ("received_mbps", "sent_mbps", "retransmits", "error")
+                     if k in ip}
+                if rate and ip.get("received_mbps") is not None:
+                    e["fraction_of_rate"] = rnd(
+                        ip["received_mbps"] * 1e6 / rate, 3)
+                # the sending namespace: mon into the hub, the hub out
+                side = "tcp_hub" if t.startswith("out") else "tcp_peer"
+                segs = delta(b, a, [side, "OutSegs"])
+                rs = delta(b, a, [side, "RetransSegs"])
+                if segs is not None and rs is not None:
+                    e["segments"] = segs + rs
+                    e["snmp_retrans_segs"] = rs
+                    if e.get("retransmits") is not None and segs + rs:
+                        e["retrans_pct"] = rnd(
+                            100.0 * e["retransmits"] / (segs + rs), 3)
+                e.update(cpu_cost(cpu, ip, ncpu))
+                e.update(drops(b, a))
+                runs[t] = e
+            if runs:
+                c[burst] = runs
+        if c:
+            out["configs"][cfg] = c
+    # CPU per Mbit against stock + police, the same burst and test
+    pol = out["configs"].get("stock-police", {})
+    for cfg, c in out["configs"].items():
+        for burst, runs in c.items():
+            for t, e in runs.items():
+                if not isinstance(e, dict):
+                    continue
+                ref = pol.get(burst, {}).get(t, {})
+                e["ratio_cpu_per_mbit_vs_police"] = ratio(
+                    e.get("cpu_ms_per_mbit"), ref.get("cpu_ms_per_mbit"))
+                e["ratio_rate_vs_police"] = ratio(
+                    e.get("received_mbps"), ref.get("received_mbps"))
+    fl = {}
+    for cfg in ["sender"] + GUARD_CONFIGS:
+        e = rx_entry(recs, ncpu, scenario="guard", config=cfg,
+                     test="udp-flood")
+        if e is not None:
+            fl[cfg] = e
+    rx_cost(fl)
+    ref = fl.get("stock-police", {})
+    for cfg, e in fl.items():
+        if cfg == "sender":
+            continue
+        e["ratio_rx_cost_vs_police"] = ratio(e.get("receive_cost_cores"),
+                                             ref.get("receive_cost_cores"))
+        e["ratio_rx_cost_scaled_vs_police"] = ratio(
+            e.get("receive_cost_scaled_cores"),
+            ref.get("receive_cost_scaled_cores"))
+    out["flood"] = fl
+    return out
+
+
+def guard_targets(g):
+    """The guard's benchmark targets (issue 14), for wgplanes."""
+    out = []
+    wg = g.get("configs", {}).get("wgplanes", {})
+    for burst in g.get("bursts", []):
+        for t in ("in1", "in4"):
+            e = wg.get(burst, {}).get(t)
+            if not e:
+                continue
+            v = e.get("fraction_of_rate")
+            out.append({"target": "wgplanes TCP in (%s stream%s, burst %s) "
+                        ">= 0.9x rate" % (t[2:], "" if t == "in1" else "s",
+                                          burst),
+                        "value": v, "pass": None if v is None else v >= 0.9})
+            v = e.get("retrans_pct")
+            out.append({"target": "wgplanes TCP in (%s stream%s, burst %s) "
+                        "retransmits < 1%% of segments" %
+                        (t[2:], "" if t == "in1" else "s", burst),
+                        "value": v, "pass": None if v is None else v < 1.0})
+    e = g.get("flood", {}).get("wgplanes")
+    if e:
+        v = e.get("ratio_rx_cost_scaled_vs_police")
+        out.append({"target": "wgplanes receive cost (scaled) under the UDP "
+                    "flood <= 0.5x stock + tc police", "value": v,
+                    "pass": None if v is None else v <= 0.5})
+    return out
+
+
+
 def build(recs, meta):
     res = {"meta": meta, "method": METHOD}
     params = find(recs, what="params") or {}
@@ -186,18 +410,22 @@ def build(recs, meta):
     for t in TPUT_TESTS:
         row = {}
         for impl in TPUT_IMPLS:
-            d = find(recs, scenario="tput", test=t, impl=impl)
+            d = find(recs, kind="iperf", scenario="tput", test=t, impl=impl)
             if d is None:
                 continue
             row[impl] = {k: d.get(k) for k in
                          ("received_mbps", "sent_mbps", "lost_pct",
                           "retransmits", "error") if k in d}
+            cpu = find(recs, kind="cpu", scenario="tput", test=t, impl=impl)
+            row[impl].update(cpu_cost(cpu, d, ncpu))
         if not row:
             continue
         rm = {i: row.get(i, {}).get("received_mbps") for i in TPUT_IMPLS}
         row["ratio_wgplanes_stock"] = ratio(rm["wgplanes"], rm["stock"])
         row["ratio_stock_veth"] = ratio(rm["stock"], rm["veth"])
         row["ratio_wgplanes_veth"] = ratio(rm["wgplanes"], rm["veth"])
+        cm = {i: row.get(i, {}).get("cpu_ms_per_mbit") for i in TPUT_IMPLS}
+        row["ratio_cpu_wgplanes_stock"] = ratio(cm["wgplanes"], cm["stock"])
         tp[t] = row
     res["throughput"] = tp
 
@@ -264,52 +492,14 @@ def build(recs, meta):
     # ---- receive flood
     rx = {}
     for cfg in RX_CONFIGS:
-        cpu = find(recs, scenario="rx", config=cfg, metric="cpu")
-        cn = find(recs, scenario="rx", config=cfg, metric="counters")
-        if cpu is None:
-            continue
-        e = {"cpu": cpu.get("cpu")}
-        allc = e["cpu"].get("all", {})
-        e["busy_cores"] = rnd(allc.get("busy_pct", 0) * ncpu / 100.0, 3)
-        e["softirq_cores"] = rnd(allc.get("softirq", 0) * ncpu / 100.0, 3)
-        e["system_cores"] = rnd(allc.get("system", 0) * ncpu / 100.0, 3)
-        if cn:
-            b, a = cn.get("before"), cn.get("after")
-            dt = delta(b, a, ["time"])
-            e["window_s"] = rnd(dt)
-            if dt:
-                # one CPU's jiffies at USER_HZ 100 over the window: a check
-                # that the guest's time accounting saw the whole window
-                e["accounted_pct"] = rnd(100.0 * allc.get("jiffies", 0) /
-                                         ncpu / (dt * 100.0), 1)
-
-            def mbps(path):
-                v = delta(b, a, path)
-                return None if v is None or not dt else rnd(v * 8 / dt / 1e6)
-            e["offered_mbps"] = mbps(["sender_tx", "bytes"])
-            e["plane_rx_mbps"] = mbps(["rx", "bytes"])
-            if cfg != "sender":
-                e["delivered_mbps"] = mbps(["delivered", "bytes"])
-                sent = delta(b, a, ["sender_tx", "packets"])
-                got = delta(b, a, ["delivered", "packets"])
-                if sent:
-                    e["lost_pct"] = rnd(100.0 * (sent - (got or 0)) / sent)
-            e["sender_packets"] = delta(b, a, ["sender_tx", "packets"])
-            e["delivered_packets"] = delta(b, a, ["delivered", "packets"])
-            e["rx_packets"] = delta(b, a, ["rx", "packets"])
-            e["rx_dropped"] = delta(b, a, ["rx", "dropped"])
-            e["udp_rcvbuf_errors"] = delta(b, a, ["udp_rcvbuf_errors"])
-            if cfg == "stock-tc":
-                e["police_dropped"] = delta(b, a, ["police_dropped"])
-            if cfg == "wgplanes":
-                e["drop_rx_rate"] = delta(b, a, ["plane_counters",
-                                                 "drop_rx_rate"])
-        rx[cfg] = e
-    base = rx.get("sender", {}).get("busy_cores")
-    for cfg, e in rx.items():
-        if cfg != "sender" and base is not None and e.get("busy_cores") is not None:
-            e["receive_cost_cores"] = rnd(e["busy_cores"] - base, 3)
+        e = rx_entry(recs, ncpu, scenario="rx", config=cfg)
+        if e is not None:
+            rx[cfg] = e
+    rx_cost(rx)
     res["rx_flood"] = rx
+    res["guard"] = guard(recs, params, ncpu)
+    res["guard"]["targets"] = guard_targets(res["guard"])
+    res["targets"] += res["guard"]["targets"]
     res["wgplanes_show"] = {
         "before": find(recs, scenario="iso", config="wgplanes",
                        what="wgplanes-show-before"),
@@ -427,10 +617,11 @@ def table(res):
                    (la[0], m["host_nproc"]))
     out.append("")
     if res["throughput"]:
-        out.append("a. single-plane throughput (Mbit/s received; UDP: loss %)")
-        w = (-30, 9, 9, 9, 10, 10)
+        out.append("a. single-plane throughput (Mbit/s received; UDP: loss %; "
+                   "CPU: VM busy ms per Mbit)")
+        w = (-30, 9, 9, 9, 10, 10, 7, 7, 7)
         out.append(cols(w, ("test", "veth", "stock", "wgplanes", "wgp/stock",
-                            "stock/veth")))
+                            "stock/veth", "cpu st", "cpu wgp", "wgp/st")))
         for t in TPUT_TESTS:
             r = res["throughput"].get(t)
             if not r:
@@ -445,15 +636,18 @@ def table(res):
                 cells.append(s)
             out.append(cols(w, [TEST_TITLES[t]] + cells + [
                 fmt(r.get("ratio_wgplanes_stock"), "%.2f"),
-                fmt(r.get("ratio_stock_veth"), "%.2f")]))
+                fmt(r.get("ratio_stock_veth"), "%.2f"),
+                fmt(r.get("stock", {}).get("cpu_ms_per_mbit"), "%.1f"),
+                fmt(r.get("wgplanes", {}).get("cpu_ms_per_mbit"), "%.1f"),
+                fmt(r.get("ratio_cpu_wgplanes_stock"), "%.2f")]))
+        out.append("  cpu: busy CPU-ms of the whole VM per Mbit received, "
+                   "over each iperf3 run; wgp/st = wgplanes / stock")
         out.append("")
     if res["isolation"]:
         out.extend(iso_table(res))
         out.append("targets (reported, not enforced):")
-        for t in res["targets"]:
-            st = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]
-            out.append("  %-4s %s (measured %s)" %
-                       (st, t["target"], fmt(t["value"], "%.3f")))
+        out.extend(target_lines([t for t in res["targets"]
+                                 if t not in res["guard"]["targets"]]))
         out.append("")
     if res["rx_flood"]:
         out.append("c. receive-side flood into the hub's backend tunnel "
@@ -467,7 +661,6 @@ def table(res):
             e = res["rx_flood"].get(cfg)
             if not e:
                 continue
-            cpu = e.get("cpu", {})
             drops = []
             if e.get("police_dropped") is not None:
                 drops.append("tc police %d" % e["police_dropped"])
@@ -477,22 +670,120 @@ def table(res):
                 drops.append("rx_dropped %d" % e["rx_dropped"])
             if e.get("udp_rcvbuf_errors"):
                 drops.append("rcvbuf %d" % e["udp_rcvbuf_errors"])
-            out.append(cols(w, (
-                cfg, fmt(e.get("busy_cores"), "%.2f"),
-                fmt(cpu.get("cpu0", {}).get("busy_pct"), "%.0f%%"),
-                fmt(cpu.get("cpu1", {}).get("busy_pct"), "%.0f%%"),
-                fmt(e.get("softirq_cores"), "%.2f"),
-                fmt(e.get("receive_cost_cores"), "%.2f"),
-                fmt(e.get("offered_mbps"), "%.1f"),
-                fmt(e.get("delivered_mbps"), "%.1f",
-                    "(cut)" if cfg == "sender" else "-"),
-                fmt(e.get("lost_pct"), "%.0f"),
-                ", ".join(drops) or "-")))
+            out.append(cols(w, flood_cells(cfg, e, ()) +
+                            (", ".join(drops) or "-",)))
         out.append("  busy/sirq/rx cost in CPUs; offered = sender's tunnel "
                    "tx, delivered = reaching the hub's input hook (Mbit/s)")
         out.append("  sender = the same flood dropped by nft before "
                    "WireGuard in the hub; rx cost = busy - busy(sender)")
+        out.append("")
+    if res["guard"]["configs"] or res["guard"]["flood"]:
+        out.extend(guard_table(res))
     return "\n".join(out)
+
+
+def target_lines(ts):
+    out = []
+    for t in ts:
+        st = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]
+        out.append("  %-4s %s (measured %s)" %
+                   (st, t["target"], fmt(t["value"], "%.3f")))
+    return out
+
+
+def flood_cells(cfg, e, after_cost):
+    """The cells a receive-flood row shares: config, CPU use, rx cost
+    (then after_cost), offered, delivered, loss."""
+    cpu = e.get("cpu", {})
+    return ((cfg, fmt(e.get("busy_cores"), "%.2f"),
+             fmt(cpu.get("cpu0", {}).get("busy_pct"), "%.0f%%"),
+             fmt(cpu.get("cpu1", {}).get("busy_pct"), "%.0f%%"),
+             fmt(e.get("softirq_cores"), "%.2f"),
+             fmt(e.get("receive_cost_cores"), "%.2f")) + tuple(after_cost) +
+            (fmt(e.get("offered_mbps"), "%.1f"),
+             fmt(e.get("delivered_mbps"), "%.1f",
+                 "(cut)" if cfg == "sender" else "-"),
+             fmt(e.get("lost_pct"), "%.0f")))
+
+
+def drop_text(e):
+    d = []
+    for k, name in (("police_dropped", "police"), ("ifb_dropped", "ifb tbf"),
+                    ("rx_shaped", "shaped"), ("drop_rx_rate", "drop_rx_rate"),
+                    ("drop_rx_junk", "junk")):
+        if e.get(k):
+            d.append("%s %d" % (name, e[k]))
+    return ", ".join(d) or "-"
+
+
+def guard_table(res):
+    g = res["guard"]
+    p = res["params"]
+    rate = g.get("rate_bps")
+    out = ["d. rate guard vs stock WireGuard + tc at the same rate %s "
+           "(R = %s Mbit/s); peer: stock WireGuard; %s s per TCP run" %
+           (p.get("rate"), fmt(rate / 1e6 if rate else None, "%.1f"),
+            p.get("seconds"))]
+    w = (-13, -6, -10, 7, 6, 6, 7, 6, 5, 6, 6, -1)
+    out.append(cols(w, ("config", "burst", "test", "Mbit/s", "xR", "retr",
+                        "segs", "retr%", "busy", "ms/Mb", "vs pol",
+                        "limiter")))
+    for burst in g.get("bursts", []):
+        for cfg in GUARD_CONFIGS:
+            runs = g["configs"].get(cfg, {}).get(burst)
+            if not runs:
+                continue
+            if runs.get("error"):
+                out.append("%-13s %-6s %s" % (cfg, burst, runs["error"]))
+            for t in GUARD_TESTS:
+                e = runs.get(t)
+                if not e:
+                    continue
+                out.append(cols(w, (
+                    cfg, burst, GUARD_TITLES[t],
+                    fmt(e.get("received_mbps"), "%.1f",
+                        "err" if e.get("error") else "-"),
+                    fmt(e.get("fraction_of_rate"), "%.2f"),
+                    fmt(e.get("retransmits"), "%d"),
+                    fmt(e.get("segments"), "%d"),
+                    fmt(e.get("retrans_pct"), "%.2f"),
+                    fmt(e.get("busy_cores"), "%.2f"),
+                    fmt(e.get("cpu_ms_per_mbit"), "%.1f"),
+                    fmt(e.get("ratio_cpu_per_mbit_vs_police"), "%.2f"),
+                    drop_text(e))))
+    out.append("  xR = iperf3 goodput / R (a full R of 1368-byte segments "
+               "is about 0.94-0.96 R); retr = iperf3 retransmits, segs = "
+               "segments the sender sent, retr% = retr/segs")
+    out.append("  busy = the whole VM (both ends), in CPUs; ms/Mb = busy "
+               "CPU-ms per Mbit received; vs pol = ms/Mb / stock-police's")
+    fl = g.get("flood") or {}
+    if fl:
+        out.append("")
+        out.append("   UDP flood into the guarded host, offered %s Mbit/s "
+                   "(10x R), burst %s; CPU in cores of %s" %
+                   (fmt((g.get("flood_offered_bps") or 0) / 1e6, "%.0f"),
+                    (g.get("bursts") or ["?"])[0], p.get("cpus")))
+        w = (-13, 6, 6, 6, 6, 8, 7, 8, 9, 6, 7, 7, -1)
+        out.append(cols(w, ("config", "busy", "cpu0", "cpu1", "sirq",
+                            "rx cost", "scaled", "offered", "delivered",
+                            "loss%", "vs pol", "scaled", "drops")))
+        for cfg in ["sender"] + GUARD_CONFIGS:
+            e = fl.get(cfg)
+            if not e:
+                continue
+            out.append(cols(w, flood_cells(
+                cfg, e, (fmt(e.get("receive_cost_scaled_cores"), "%.2f"),))
+                + (fmt(e.get("ratio_rx_cost_vs_police"), "%.2f"),
+                   fmt(e.get("ratio_rx_cost_scaled_vs_police"), "%.2f"),
+                   drop_text(e))))
+        out.append("  rx cost = busy - busy(sender); scaled = busy - "
+                   "busy(sender) x offered / offered(sender); in CPUs")
+        out.append("  vs pol = rx cost / stock-police's, then the same for "
+                   "scaled; offered = the sender's tunnel tx (Mbit/s)")
+    if g.get("targets"):
+        out.append("targets (benchmark, reported, not enforced):")
+        out.extend(target_lines(g["targets"]))
+    return out
 
 
 def plot(res, png, kver):

@@ -73,7 +73,7 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct sk_buff *segs, *seg, *next;
 	struct wgp_peer *peer;
 	union wgp_endpoint ep;
-	bool waits, no_room = false;
+	bool waits, orphan, no_room = false;
 	unsigned int mtu;
 	u32 limit, staged;
 
@@ -132,6 +132,18 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	limit = READ_ONCE(plane->policy.txq_len);
 	waits = wgp_peer_waits(peer);
+	/*
+	 * What the plane holds lets go of its socket's buffer, as stock
+	 * WireGuard's packets do: else TCP small queues would let a stream
+	 * have only about a millisecond of data in the plane's pipeline,
+	 * and one stream would run at that pipeline's latency. A packet
+	 * that waits for a handshake, perhaps forever, must let go too, or
+	 * a socket that also sends to live peers would be blocked by a
+	 * dead one. Only a guarded plane keeps the owner of a packet that
+	 * has a session: its hold on transmit is felt by the sender as a
+	 * full send buffer.
+	 */
+	orphan = waits || !READ_ONCE(plane->guard.rate);
 	skb_list_walk_safe(skb, seg, next) {
 		skb_mark_not_on_list(seg);
 		staged = skb_queue_len_lockless(&peer->eng.staged);
@@ -159,12 +171,7 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 			kfree_skb(seg);
 			continue;
 		}
-		/*
-		 * A packet that waits for a handshake, perhaps forever, lets
-		 * go of its socket's buffer: a socket that sends to a dead
-		 * peer and to live ones is not blocked by the dead one.
-		 */
-		if (unlikely(waits))
+		if (orphan)
 			skb_orphan(seg);
 		WGP_TX_CB(seg)->charge = seg->truesize;
 		WGP_TX_CB(seg)->mtu = mtu;

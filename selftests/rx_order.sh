@@ -109,11 +109,13 @@ check "the datagrams came in order" test "$inv" -eq 0
 check "none came twice" test "$dups" -eq 0
 check "most of them came" test "$got" -ge $((COUNT / 2))
 # one peer's messages: before decryption was parallel, all of its receive
-# work ran on one CPU and the other saw next to none
+# work ran on one CPU and the other saw next to none (+5 and +0). A worker
+# drains its ring in one run, so a busy CPU runs fewer, larger items: on
+# a loaded host one CPU ran 428 items to the other's 6204
 check "both CPUs worked on the one peer's messages" python3 -c "
 import sys
 a, b = $((c0b - c0a)), $((c1b - c1a))
-sys.exit(0 if min(a, b) >= 0.1 * max(a, b) and min(a, b) >= 10 else 1)"
+sys.exit(0 if min(a, b) >= 0.02 * max(a, b) and min(a, b) >= 50 else 1)"
 check "the replays were dropped" test "$(pv drop_replay)" -gt "$rep0"
 
 sleep 1

@@ -274,6 +274,15 @@ balance_zero() {
 }
 check_output "debugfs wgplanes/objects counts planes, peers, keypairs" \
 	'^planes [0-9]+$' objects
+# The counts are the module's, all namespaces: those of earlier tests may
+# still be in their cleanup (a kernel worker takes them one batch after
+# the other), and the netns cycles count on a module of our own.
+t0=$SECONDS
+if wait_until 300 balance_zero; then
+	log "earlier tests' objects gone after $((SECONDS - t0)) s"
+else
+	fail "objects of earlier tests left: $(tr '\n' ' ' < "$OBJECTS")"
+fi
 
 start_all=$SECONDS prev=none
 for kind in $KINDS; do

@@ -77,7 +77,6 @@ static void wgp_cache_set(const struct wgp_route_cache *rc, bool v6,
 	spin_unlock(&rc->eng->ep_lock);
 }
 
-/* Under rcu_read_lock_bh(); consumes skb. */
 /*
  * The outer packet is the plane's: it keeps no priority or delivery time
  * of the inner one (a qdisc of the outer link would act on them).
@@ -90,6 +89,7 @@ static void wgp_outer_reset(struct sk_buff *skb, u32 mark)
 	skb_set_delivery_time(skb, 0, 0);
 }
 
+/* Under rcu_read_lock_bh(); consumes skb. */
 static int wgp_send4(struct wgp_plane *plane, struct sk_buff *skb,
 		     const struct sockaddr_in *ep, __be32 *src,
 		     const struct wgp_route_cache *rc, u8 ds)

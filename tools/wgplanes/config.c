@@ -738,20 +738,6 @@ struct wgp_plane *config_read_args(int argc, char *argv[])
 
 /* ---------------------------------------------------- text formats */
 
-/* v in decimal at p; returns the end */
-static char *put_dec(char *p, unsigned int v)
-{
-	char tmp[10];
-	int n = 0;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
 static char *put_ip4(char *p, const uint8_t *a)
 {
 	int i;

@@ -102,3 +102,17 @@ bool key_is_zero(const uint8_t key[WGPLANES_KEY_LEN])
 		acc |= key[i];
 	return acc == 0;
 }
+
+/* Without printf: a dump prints tens of thousands of numbers. */
+char *put_dec(char *p, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}

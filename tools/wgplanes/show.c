@@ -242,18 +242,14 @@ static const char *const fields[] = {
 	"transfer", "persistent-keepalive", "dump",
 };
 
-/* Numbers without printf: a dump prints tens of thousands. */
 static void put_u64(uint64_t u, bool minus)
 {
-	char buf[22], *p = buf + sizeof(buf);
+	char buf[22], *p = buf;
 
-	*--p = '\0';
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10));
 	if (minus)
-		*--p = '-';
-	fputs(p, stdout);
+		*p++ = '-';
+	*put_dec(p, u) = '\0';
+	fputs(buf, stdout);
 }
 
 static void put_i64(int64_t v)

@@ -165,7 +165,7 @@ at_exit() {
 }
 
 _run_cleanups() {
-	local i ns
+	local i ns pids
 	# a hog started in a subshell too
 	pkill -x cpuhog 2>/dev/null || true
 	[ -z "$_rt_saved" ] || echo "$_rt_saved" > $_rt 2>/dev/null || true
@@ -174,6 +174,14 @@ _run_cleanups() {
 	done
 	_cleanups=()
 	for ns in "${_namespaces[@]}"; do
+		# a process left in the namespace (a loop in the background)
+		# would keep it, and every fleet in it, alive after the test
+		pids=$(ip netns pids "$ns" 2>/dev/null) || true
+		[ -n "$pids" ] || { ip netns del "$ns" 2>/dev/null || true; continue; }
+		# named: a test should have stopped what it started
+		ps -o pid=,args= -p "$(echo $pids | tr ' ' ,)" 2>/dev/null |
+			sed "s/^ */# killed, left in $ns: /" || true
+		kill -9 $pids 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	_namespaces=()
@@ -214,11 +222,30 @@ kmemleak_clean() {
 	return 1
 }
 
+# objects_freed: the module's own count of planes, peers and keypairs
+# created and not yet destroyed (debugfs wgplanes/objects) is zero; true
+# when the module or debugfs is not there.
+WGP_OBJECTS=/sys/kernel/debug/wgplanes/objects
+objects_freed() {
+	[ -r "$WGP_OBJECTS" ] || return 0
+	awk '{ s += ($2 < 0 ? -$2 : $2) } END { exit s != 0 }' "$WGP_OBJECTS"
+}
+# objects_drained: every object of the test is destroyed within 120 s
+# (the namespaces' cleanup is a kernel worker), or what is left is named.
+objects_drained() {
+	wait_until 120 objects_freed && return 0
+	tr '\n' ' ' < "$WGP_OBJECTS"
+	return 1
+}
+
 test_end() {
 	_run_cleanups
 	# namespaces are torn down asynchronously: let that settle, so a
 	# report from teardown is caught by this test.
 	sleep 0.2
+	[ -d /sys/kernel/debug/wgplanes ] ||
+		mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+	check "every plane, peer and keypair freed" objects_drained
 	check "no kernel memory leak (kmemleak)" kmemleak_clean
 	check "kernel log clean" kmsg_clean
 	if [ "$_failures" -ne 0 ]; then

@@ -98,7 +98,8 @@ check_output "echo requests were counted per plane, not elsewhere" '^4$' \
 		grep -c 'packets [1-9]'"
 
 # SSH-like TCP: accepted on mgmt, dropped on backend (same server).
-check "TCP server in the hub" tcp_listen "$hub" 2222
+# not under check: its subshell would lose the server's cleanup
+tcp_listen "$hub" 2222 || fail "TCP server in the hub"
 check "mgmt: TCP to the hub is accepted" \
 	tcp_greets "${host[mgmt]}" 10.78.0.1 2222
 check_fail "backend: TCP to the hub is dropped" \

@@ -522,8 +522,9 @@ for side in $SIDES; do
 	# kernel
 	floods=()
 	for i in 1 2 3 4; do
-		s python3 -c "$JUNK_FLOOD" "$(pubkey_of "d-$side")" \
-			"$(port_of "$side")" &
+		# not through s(): $! must be the sender itself
+		ip netns exec "$S" python3 -c "$JUNK_FLOOD" \
+			"$(pubkey_of "d-$side")" "$(port_of "$side")" &
 		floods+=($!)
 		at_exit "kill $!"
 	done

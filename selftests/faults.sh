@@ -40,7 +40,7 @@ PS4='+ ${EPOCHREALTIME} '
 # second, starves the cycles themselves of the VM's two CPUs under TCG)
 PING_I=${FAULT_PING_INTERVAL:-0.02}
 KINDS=${FAULT_KINDS:-fleet plane netns module hotplug policy peers key link}
-OBJECTS=/sys/kernel/debug/wgplanes/objects
+OBJECTS=$WGP_OBJECTS
 [ -d /sys/kernel/debug/wgplanes ] ||
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
 CPU1=/sys/devices/system/cpu/cpu1/online
@@ -272,17 +272,13 @@ fault_link() {
 }
 
 objects() { cat "$OBJECTS"; }
-balance_zero() {
-	[ "$(awk '{ s += ($2 < 0 ? -$2 : $2) } END { print s + 0 }' \
-		"$OBJECTS")" = 0 ]
-}
 check_output "debugfs wgplanes/objects counts planes, peers, keypairs" \
 	'^planes [0-9]+$' objects
 # The counts are the module's, all namespaces: those of earlier tests may
 # still be in their cleanup (a kernel worker takes them one batch after
 # the other), and the netns cycles count on a module of our own.
 t0=$SECONDS
-if wait_until 300 balance_zero; then
+if wait_until 300 objects_freed; then
 	log "earlier tests' objects gone after $((SECONDS - t0)) s"
 else
 	fail "objects of earlier tests left: $(tr '\n' ' ' < "$OBJECTS")"
@@ -337,7 +333,7 @@ log "cycles done:$summary"
 
 check "delete the fleet" ip -n "$hub" link del fleet0
 if [ -r "$OBJECTS" ]; then
-	if wait_until 90 balance_zero; then
+	if wait_until 90 objects_freed; then
 		echo "# ok: balance zero: $(tr '\n' ' ' < "$OBJECTS")"
 		_checks=$((_checks + 1))
 	else

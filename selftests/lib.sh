@@ -177,11 +177,13 @@ _run_cleanups() {
 		# a process left in the namespace (a loop in the background)
 		# would keep it, and every fleet in it, alive after the test
 		pids=$(ip netns pids "$ns" 2>/dev/null) || true
-		[ -n "$pids" ] || { ip netns del "$ns" 2>/dev/null || true; continue; }
-		# named: a test should have stopped what it started
-		ps -o pid=,args= -p "$(echo $pids | tr ' ' ,)" 2>/dev/null |
-			sed "s/^ */# killed, left in $ns: /" || true
-		kill -9 $pids 2>/dev/null || true
+		if [ -n "$pids" ]; then
+			# named: a test should have stopped what it started
+			ps -o pid=,args= -p "$(echo $pids | tr ' ' ,)" \
+				2>/dev/null |
+				sed "s/^ */# killed, left in $ns: /" || true
+			kill -9 $pids 2>/dev/null || true
+		fi
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	_namespaces=()

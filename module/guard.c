@@ -255,13 +255,11 @@ bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len)
 	return allow;
 }
 
-bool wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit)
+void wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit)
 {
 	struct wgp_plane *plane = peer->plane;
 	struct wgp_guard *g = &plane->guard;
 
-	if (!READ_ONCE(g->rate))
-		return false;
 	spin_lock_bh(&g->tx.lock);
 	if (!g->stopped) {
 		WRITE_ONCE(g->stopped, true);
@@ -275,7 +273,6 @@ bool wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit)
 	smp_mb();
 	if (skb_queue_len_lockless(&peer->eng.staged) < limit / 2)
 		wgp_guard_tx_room(plane);
-	return true;
 }
 
 void wgp_guard_tx_room(struct wgp_plane *plane)

@@ -12,7 +12,8 @@
  * to the rate without a packet lost, whatever the qdisc. Only a sender that
  * fills a peer's staging (UDP, say) gets the device queue stopped, until
  * the transmit work has drained half of it; meanwhile the qdisc holds the
- * rest, and drops by its own rules.
+ * rest, and drops by its own rules. (Any plane does that, guarded or not:
+ * see wgp_guard_tx_hold().)
  *
  * Receive shapes before decryption. A data message of a live session is
  * charged to the receive bucket when it arrives (softirq); while the bucket
@@ -96,11 +97,13 @@ u32 wgp_guard_auto_burst(u64 rate, bool rx);
  */
 bool wgp_guard_tx_take(struct wgp_peer *peer, unsigned int len);
 /*
- * ndo_start_xmit, with the peer's staging at its bound @limit: whether the
- * guard holds the plane's transmit; then it stopped the device queue,
- * which the transmit work restarts once the staging is half empty.
+ * ndo_start_xmit, with the staging of a peer that has a session at its
+ * bound @limit, guarded plane or not: stops the device queue, which the
+ * transmit work restarts once the staging is half empty. The qdisc holds
+ * what comes meanwhile, and the sockets that sent it feel it as a full
+ * send buffer, as behind a busy NIC, rather than losing packets.
  */
-bool wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit);
+void wgp_guard_tx_hold(struct wgp_peer *peer, u32 limit);
 /* A peer's staging has room again (or was purged): restarts the queue. */
 void wgp_guard_tx_room(struct wgp_plane *plane);
 /* Whether the guard holds anything back: packets or the device queue. */

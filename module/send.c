@@ -141,23 +141,27 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 	 * a socket that also sends to live peers would be blocked by a
 	 * dead one. Only a guarded plane keeps the owner of a packet that
 	 * has a session: its hold on transmit is felt by the sender as a
-	 * full send buffer.
+	 * full send buffer. (A full staging stops the device queue, below:
+	 * what waits in the qdisc still has its owner.)
 	 */
 	orphan = waits || !READ_ONCE(plane->guard.rate);
 	skb_list_walk_safe(skb, seg, next) {
 		skb_mark_not_on_list(seg);
 		staged = skb_queue_len_lockless(&peer->eng.staged);
 		/*
-		 * Full: dropped, unless the guard holds transmit of a peer
-		 * with a session; then the device queue stops, and what is
-		 * on its way here (up to twice the bound) still waits.
+		 * Full: for a peer with a session the device queue stops
+		 * (rather than TCP losing what it sent faster than the
+		 * plane encrypts), and what is on its way here (up to twice
+		 * the bound) still waits; a packet waiting for a handshake
+		 * is dropped.
 		 */
-		if (unlikely(staged >= limit) &&
-		    (staged >= 2 * limit || waits ||
-		     !wgp_guard_tx_hold(peer, limit))) {
-			wgp_count(plane, WGPLANES_CNT_DROP_TXQ_FULL);
-			kfree_skb(seg);
-			continue;
+		if (unlikely(staged >= limit)) {
+			if (staged >= 2 * limit || waits) {
+				wgp_count(plane, WGPLANES_CNT_DROP_TXQ_FULL);
+				kfree_skb(seg);
+				continue;
+			}
+			wgp_guard_tx_hold(peer, limit);
 		}
 		WGP_TX_CB(seg)->waits = waits;
 		/* the plane's bound over all its peers */
@@ -495,7 +499,7 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 	struct wgp_tx_batch batch, *b = &batch;
 	struct wgp_keypair *kp;
 	struct sk_buff *skb;
-	bool sent = false;
+	bool sent = false, spent = false;
 	u64 nonce;
 
 	rcu_read_lock_bh();
@@ -528,9 +532,10 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 		}
 		nonce = atomic64_inc_return(&kp->send_counter) - 1;
 		if (unlikely(nonce >= WGP_REJECT_AFTER_MESSAGES)) {
-			/* it waits for the next session */
+			/* it waits for the next session, holding nothing */
 			skb_queue_head(&eng->staged, skb);
 			wgp_request_handshake(peer, false);
+			spent = true;
 			break;
 		}
 		wgp_stop_waiting(peer->plane, skb);
@@ -542,8 +547,8 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 		}
 	}
 	wgp_batch_run(peer, b);
-	if (skb_queue_len(&eng->staged) <
-	    READ_ONCE(peer->plane->policy.txq_len) / 2)
+	if (spent || skb_queue_len(&eng->staged) <
+		     READ_ONCE(peer->plane->policy.txq_len) / 2)
 		wgp_guard_tx_room(peer->plane);
 	if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) && !sent) {
 		nonce = atomic64_inc_return(&kp->send_counter) - 1;

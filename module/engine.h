@@ -61,6 +61,7 @@ enum {
 	WGP_PF_ZERO_KEYS,	/* forget all key material */
 	WGP_PF_LASTMINUTE_HS,	/* receive-side rekey already asked */
 	WGP_PF_KEEPALIVE_AGAIN,	/* data came while the keepalive was armed */
+	WGP_PF_TX_FULL,		/* in flight at its bound: send requeues tx */
 };
 
 struct wgp_peer_engine {

@@ -315,6 +315,52 @@ static struct sk_buff *wgp_inflight_ready(struct sk_buff_head *list)
 	return skb;
 }
 
+/*
+ * What one peer may have in flight: enough to keep every encryption CPU of
+ * the plane busy, and few enough that a faster sender's packets wait in
+ * the staging and the qdisc, where the stopped device queue pushes back
+ * on its socket, rather than in flight, where only the plane's bound
+ * would stop them, by dropping.
+ */
+static u32 wgp_inflight_max(struct wgp_plane *plane)
+{
+	return 2 * READ_ONCE(plane->policy.txq_len);
+}
+
+/*
+ * The transmit work, before it puts a packet in flight: whether the peer's
+ * in-flight list is at its bound; then the send work queues the transmit
+ * work again once half of it has gone.
+ */
+static bool wgp_inflight_full(struct wgp_peer *peer, u32 max)
+{
+	struct wgp_peer_engine *eng = &peer->eng;
+
+	if (likely(skb_queue_len_lockless(&eng->inflight) < max))
+		return false;
+	set_bit(WGP_PF_TX_FULL, &eng->flags);
+	/* the bit before the length; pairs with wgp_inflight_room() */
+	smp_mb__after_atomic();
+	if (skb_queue_len_lockless(&eng->inflight) >= max)
+		return true;
+	clear_bit(WGP_PF_TX_FULL, &eng->flags);
+	return false;
+}
+
+/* The send work, after sending: the transmit work goes on if it stopped. */
+static void wgp_inflight_room(struct wgp_peer *peer)
+{
+	struct wgp_peer_engine *eng = &peer->eng;
+
+	/* the length before the bit; pairs with wgp_inflight_full() */
+	smp_mb();
+	if (test_bit(WGP_PF_TX_FULL, &eng->flags) &&
+	    skb_queue_len_lockless(&eng->inflight) <
+	    wgp_inflight_max(peer->plane) / 2 &&
+	    test_and_clear_bit(WGP_PF_TX_FULL, &eng->flags))
+		wgp_peer_queue_work(peer, &eng->tx_work);
+}
+
 /* Sends the in-flight list's head while it is ready, in nonce order. */
 void wgp_packet_send_worker(struct work_struct *work)
 {
@@ -329,6 +375,7 @@ void wgp_packet_send_worker(struct work_struct *work)
 		cond_resched();
 	}
 	mutex_unlock(&peer->eng.send_lock);
+	wgp_inflight_room(peer);
 }
 
 /*
@@ -498,6 +545,7 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 	struct wgp_peer_engine *eng = &peer->eng;
 	struct wgp_tx_batch batch, *b = &batch;
 	struct wgp_keypair *kp;
+	u32 max = wgp_inflight_max(peer->plane);
 	struct sk_buff *skb;
 	bool sent = false, spent = false;
 	u64 nonce;
@@ -524,7 +572,8 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 	     atomic64_read(&kp->send_counter) >= WGP_REKEY_AFTER_MESSAGES))
 		wgp_request_handshake(peer, false);
 
-	while ((skb = skb_dequeue(&eng->staged))) {
+	while (!wgp_inflight_full(peer, max) &&
+	       (skb = skb_dequeue(&eng->staged))) {
 		/* the guard requeues this work when it may go on */
 		if (!wgp_guard_tx_take(peer, skb->len)) {
 			skb_queue_head(&eng->staged, skb);

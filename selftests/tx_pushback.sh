@@ -7,22 +7,36 @@
 # drained half of it, and the qdisc holds what comes meanwhile, still owned
 # by its socket. (It used to drop at the staging, `drop_txq_full`, which a
 # TCP stream saw as loss whenever encryption fell behind a burst: one
-# stream from a plane ran at a third of stock WireGuard's rate on a loaded
+# stream from a plane ran at half of stock WireGuard's rate on a loaded
 # host.)
 #
-# An unguarded plane peers with stock WireGuard; its work runs on CPU 1,
-# which a real-time busy loop holds, leaving it 100 us every 30 ms
-# (cpu_hog_on in lib.sh), while a sender on CPU 0 sends TX_PUSHBACK_COUNT
-# datagrams (default 3000) through the plane as fast as a blocking socket
-# lets it. Then:
+# An unguarded plane peers with stock WireGuard. A real-time busy loop
+# holds one CPU, leaving it 100 us every 30 ms (cpu_hog_on in lib.sh),
+# while a sender on the other CPU sends TX_PUSHBACK_COUNT datagrams
+# (default 3000) through the plane as fast as a blocking socket lets it:
+#
+# 1. the plane's work runs on the held CPU only (cpus 1): its transmit
+#    work cannot keep up, the staging fills;
+# 2. the plane's work runs on both CPUs (cpus 0-1), the sender on the CPU
+#    of the peer's transmit work (found from debugfs cpu_work), so that
+#    only the share of the encryption that goes to the held CPU falls
+#    behind: the packets in flight are bounded per peer (twice txqueue),
+#    so the staging fills again, rather than the plane's encryption queue
+#    (encqueue, 1024), which used to fill and drop (drop_encq_full).
+#
+# In both:
 #
 # * the plane dropped none of them (drop_txq_full, drop_encq_full and the
 #   qdisc's drops stay where they were), and it sent every one;
-# * the sender was held back meanwhile: it had not finished while the
-#   plane's CPU was held (the device queue was stopped, `tx_stopped`);
-# * a packet for a peer without a session is still dropped at the staging
-#   bound, not held (a dead peer must not stop the plane's queue), and the
-#   session still carries a ping afterwards.
+# * in 1, the plane stopped its device queue meanwhile (sampled; in 2 the
+#   share of the held CPU, which the hog's pauses let it encrypt, can be
+#   enough for the plane to keep up);
+# * what the plane held for the peer, sampled all along, stayed within
+#   the staging and in-flight bounds (4 x txqueue, of encqueue's 1024).
+#
+# Then a packet for a peer without a session is still dropped at the
+# staging bound, not held (a dead peer must not stop the plane's queue),
+# and the session still carries a ping.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_wg.sh"
 
@@ -34,14 +48,15 @@ modprobe wireguard 2>/dev/null || true
 N=${TX_PUSHBACK_COUNT:-3000}
 PORT=51821
 PL=fleet0-mgmt
+TXQ=128
 
 attack_setup
 check "the session is up" pings "$S" 192.168.77.1 5
-check "the plane's work on CPU 1 only" wgp set $PL cpus 1
 # a FIFO qdisc, which only holds: fq_codel, the default, would drop what
 # waits in it for long, by its own rules
 check "the plane's qdisc: pfifo" tc -n "$P" qdisc replace dev $PL root \
 	pfifo limit 1000
+check "txqueue $TXQ" wgp set $PL txqueue $TXQ
 
 drops() { # the plane's transmit drops and its qdisc's
 	echo $(( $(plane_value "$P" $PL drop_txq_full) + \
@@ -50,14 +65,18 @@ drops() { # the plane's transmit drops and its qdisc's
 		   sed -n 's/.* dropped \([0-9]*\),.*/\1/p' |
 		   awk '{ s += $1 } END { print s + 0 }') ))
 }
-drops0=$(drops)
-sent0=$(plane_value "$P" $PL tx_packets)
-echo "# before: drops $drops0, tx_packets $sent0"
 
-# the sender: N datagrams of 1000 bytes to the stock side's discard port,
-# a blocking socket; it writes "done" when its last sendto returned
-send_all() {
-	p taskset -c 0 python3 - "$N" "$WG_TMP/sender.out" <<'EOF'
+# pushback NAME SENDER_CPU HELD_CPU [held]: N datagrams of 1000 bytes to
+# the stock side's discard port from a blocking socket on SENDER_CPU, while
+# HELD_CPU is held for 3 s; "held": the device queue must have stopped
+pushback() {
+	local name=$1 cpu=$2 held_cpu=$3 drops0 sent0 drops1 sent1 rc
+	drops0=$(drops)
+	sent0=$(plane_value "$P" $PL tx_packets)
+	rm -f "$WG_TMP/sender.out"
+	taskset -pc "$cpu" $$ >/dev/null
+	cpu_hog_on "$held_cpu"
+	p taskset -c "$cpu" python3 - "$N" "$WG_TMP/sender.out" <<'PY' &
 import socket, sys
 n, out = int(sys.argv[1]), sys.argv[2]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -65,40 +84,75 @@ data = b"p" * 1000
 for i in range(n):
     s.sendto(data, ("192.168.77.2", 9))
 open(out, "w").write("done %d\n" % n)
-EOF
+PY
+	sender=$!
+	at_exit kill $sender
+	# what the plane holds for the peer (encqueue counts staged and in
+	# flight), sampled while the CPU is held; the plane encrypts a few
+	# dozen packets a second on it, so a sender that is not held back
+	# is done long before the end
+	python3 - "$P" "$WGPLANES" $PL 3 > "$WG_TMP/encq.txt" <<'PY' || true
+import json, subprocess, sys, time
+ns, tool, plane, t = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+end, most, stopped = time.time() + t, 0, False
+while time.time() < end:
+    out = subprocess.run(["ip", "netns", "exec", ns, tool, "show", plane,
+                          "--json"], capture_output=True, text=True).stdout
+    pol = json.loads(out)["planes"][0]["policy"]
+    most = max(most, pol["encqueue_used"])
+    stopped = stopped or pol["tx_stopped"]
+    time.sleep(0.05)
+print(most, int(stopped))
+PY
+	read -r most stopped < "$WG_TMP/encq.txt" || true
+	log "$name: in 3 s with CPU $held_cpu held: most held for the" \
+		"peer $most, device queue seen stopped: $stopped; the sender" \
+		"$([ -s "$WG_TMP/sender.out" ] && echo finished ||
+		   echo was still sending)"
+	cpu_hog_off
+	rc=0
+	wait $sender || rc=$?
+	check "$name: the sender finished" test $rc = 0
+	[ "${4:-}" != held ] ||
+		check "$name: the device queue was stopped meanwhile" \
+			test "$stopped" = 1
+	all_sent() {
+		[ $(($(plane_value "$P" $PL tx_packets) - sent0)) -ge "$N" ]
+	}
+	wait_until 30 all_sent || true
+	drops1=$(drops)
+	sent1=$(plane_value "$P" $PL tx_packets)
+	log "$name: drops $((drops1 - drops0)), sent $((sent1 - sent0))"
+	wgp show $PL | grep -E "queues|drops" | sed 's/^ */# /'
+	check "$name: no datagram dropped by the plane or its qdisc" \
+		test "$drops1" -eq "$drops0"
+	check "$name: the plane sent all $N" test $((sent1 - sent0)) -ge "$N"
+	check "$name: the plane held at most 4 x txqueue for the peer" \
+		test "${most:-9999}" -le $((4 * TXQ))
 }
 
-taskset -pc 0 $$ >/dev/null
-cpu_hog_on 1
-send_all &
-sender=$!
-at_exit kill $sender
-# while CPU 1 is held, the plane encrypts a few dozen packets a second:
-# a sender that is not held back is done long before
-sleep 3
-held=no
-[ -s "$WG_TMP/sender.out" ] || held=yes
-stopped=$(plane_value "$P" $PL tx_stopped)
-echo "# after 3 s with CPU 1 held: sender still sending: $held," \
-	"tx_stopped: $stopped"
-cpu_hog_off
-rc=0
-wait $sender || rc=$?
-check "the sender finished" test $rc = 0
-check "the sender was held back while the plane could not keep up" \
-	test $held = yes
+check "the plane's work on CPU 1 only" wgp set $PL cpus 1
+pushback "transmit work behind" 0 1 held
 
-all_sent() {
-	[ $(($(plane_value "$P" $PL tx_packets) - sent0)) -ge "$N" ]
-}
-wait_until 30 all_sent || true
-drops1=$(drops)
-sent1=$(plane_value "$P" $PL tx_packets)
-echo "# after: drops $drops1, tx_packets $sent1 (+$((sent1 - sent0)))"
-wgp show $PL | grep -E "queues|drops" | sed 's/^ */# /'
-check "no datagram dropped by the plane or its qdisc" \
-	test "$drops1" -eq "$drops0"
-check "the plane sent all $N" test $((sent1 - sent0)) -ge "$N"
+# the CPU of the peer's transmit work: it runs the transmit and the send
+# work of every packet, the other CPU every other packet's encryption
+check "the plane's work on CPUs 0-1" wgp set $PL cpus 0-1
+dfs=$(plane_debugfs "$P" fleet0-mgmt)
+check "the plane's debugfs has cpu_work" test -r "$dfs/cpu_work"
+runs() { awk -v c="cpu$1" '$1 == c { print $2 }' "$dfs/cpu_work"; }
+r0=$(runs 0) r1=$(runs 1)
+p python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(100):
+    s.sendto(b"x" * 100, ("192.168.77.2", 9))
+    time.sleep(0.01)'
+r0=$(($(runs 0) - r0)) r1=$(($(runs 1) - r1))
+T=0 E=1
+[ $r1 -le $r0 ] || { T=1 E=0; }
+log "100 datagrams sent one by one: work runs cpu0 $r0, cpu1 $r1: the" \
+	"transmit work's CPU is $T"
+pushback "encryption behind" $T $E
 
 # a peer without a session (no endpoint answers): its packets wait for a
 # handshake, and beyond the staging bound they are dropped, not held

@@ -63,7 +63,12 @@ check "DUT: setconf of $NPEERS peers" \
 show_times
 timed ip netns exec "$sa" wg show "$DEV" dump > "$T/stock.dump" || true
 timed ip netns exec "$sb" "$DUT_WG" show "$DEV" dump > "$T/dut.dump" || true
+timed ip netns exec "$sa" wg show "$DEV" > "$T/stock.show" || true
+timed ip netns exec "$sb" "$DUT_WG" show "$DEV" > "$T/dut.show" || true
 show_times
+check "stock and DUT show list the same $NPEERS peers" diff -q \
+	<(grep '^peer: ' "$T/stock.show" | sort) \
+	<(grep '^peer: ' "$T/dut.show" | sort)
 
 # (large outputs: grep the files, check_output would print them)
 lines_are() { [ "$(wc -l < "$1")" -eq "$2" ] || { wc -l "$1"; return 1; }; }

@@ -182,7 +182,7 @@ except Exception:
     print(-1)')
 log "TCP over the guarded plane: $mbit Mbit/s (rate $RATE), $retr retransmits; the plane sent $(((tx1 - tx0) * 8 / ((t1 - t0) / 1000000))) kbit/s over the whole run"
 log "qdisc: $(g tc -s qdisc show dev fleet0-backend | tr '\n' ' ')"
-check "TCP within 10% of the rate" python3 -c "
+timing_check "TCP within 10% of the rate" python3 -c "
 import sys
 r = float('$mbit')
 sys.exit(0 if abs(r - $RATE) <= 0.1 * $RATE else 1)"
@@ -228,7 +228,7 @@ h pkill -x iperf3 2>/dev/null || true
 umbit=$(python3 -c "print('%.2f' % (($b1 - $b0) * 8e3 / ($t1 - $t0)))")
 drops1=$(bsum drop_txq_full drop_encq_full)
 log "UDP offered $((RATE * 5)) Mbit/s, the plane sent $umbit Mbit/s; qdisc backlog seen in $held of 5 samples"
-check "UDP leaves the plane within 10% of the rate" python3 -c "
+timing_check "UDP leaves the plane within 10% of the rate" python3 -c "
 import sys
 r = float('$umbit')
 sys.exit(0 if abs(r - $RATE) <= 0.1 * $RATE else 1)"

@@ -280,6 +280,16 @@ struct wgp_peer *wgp_index_lookup_peer(struct wgp_index_table *t,
 	return peer;
 }
 
+bool wgp_index_known(struct wgp_index_table *t, __le32 index, u8 type_mask)
+{
+	bool known;
+
+	rcu_read_lock_bh();
+	known = wgp_index_find(t, index, type_mask);
+	rcu_read_unlock_bh();
+	return known;
+}
+
 struct wgp_keypair *wgp_index_lookup_keypair(struct wgp_index_table *t,
 					     __le32 index)
 {

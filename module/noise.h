@@ -108,6 +108,8 @@ void wgp_index_table_free(struct wgp_index_table *t);
 /* Under rcu_read_lock_bh(): the peer behind an index, with a reference. */
 struct wgp_peer *wgp_index_lookup_peer(struct wgp_index_table *t,
 				       __le32 index, u8 type_mask);
+/* Whether an index of one of these types is in use now. */
+bool wgp_index_known(struct wgp_index_table *t, __le32 index, u8 type_mask);
 /* Under rcu_read_lock_bh(): the keypair of an index, with a reference. */
 struct wgp_keypair *wgp_index_lookup_keypair(struct wgp_index_table *t,
 					     __le32 index);

@@ -34,7 +34,8 @@ struct wgp_rx_cb {
 	unsigned int charge;		/* to its queue's bound (qbound.h) */
 	unsigned int wire_len;		/* the message's, as it came */
 	u8 ds;				/* of the outer header, for ECN */
-	u8 state;			/* enum wgp_rx_state; release/acquire */
+	/* enum wgp_rx_state, release/acquire; of a handshake: under load */
+	u8 state;
 };
 
 #define WGP_RX_CB(skb) ((struct wgp_rx_cb *)(skb)->cb)

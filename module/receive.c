@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Receive: the UDP sockets' encap_rcv (softirq) checks the size and type of
- * each message, drops garbage, and queues the rest: handshake messages to
- * the plane's bounded handshake queue, data messages (once their receiver
- * index names a live keypair and the guard lets them through) to the
- * keypair's peer and a decryption ring, bounded per plane. The plane's
+ * each message, drops garbage, and queues the rest: handshake messages
+ * (once their mac1, and under load their mac2, is checked; under load one
+ * without mac2 is answered with a cookie here) to the plane's bounded
+ * handshake queue, data messages (once their receiver index names a live
+ * keypair and the guard lets them through) to the keypair's peer and a
+ * decryption ring, bounded per plane. The plane's
  * per-CPU workers decrypt; the peer's receive work does, in arrival order,
  * the replay check, the allowed-IPs source check, roaming and delivery
  * through GRO (engine.h).
@@ -42,11 +44,83 @@ static size_t wgp_handshake_len(u32 type)
 	return 0;
 }
 
+/* Under load, a message without mac2: the initiator gets a cookie. */
+static void wgp_send_cookie_reply(struct wgp_plane *plane,
+				  struct sk_buff *skb)
+{
+	struct wgp_msg_cookie reply;
+
+	/* initiation and response carry their sender index at 4 */
+	wgp_cookie_reply_create(plane, &reply, skb, skb->data, skb->len,
+				((struct wgp_msg_initiation *)
+				 skb->data)->sender_index);
+	wgp_socket_send_reply(plane, skb, &reply, sizeof(reply));
+	wgp_count(plane, WGPLANES_CNT_COOKIE_TX);
+	wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC2);
+}
+
+/*
+ * Whether an initiation or a response is worth its Diffie-Hellman: not
+ * without a valid mac1, and under load not without a valid mac2 (it gets
+ * a cookie reply instead, and the plane stays under load for a second
+ * more) nor over its source's rate limit.
+ */
+static bool wgp_hs_worth(struct wgp_plane *plane, struct sk_buff *skb,
+			 bool under_load)
+{
+	struct wgp_plane_engine *eng = &plane->eng;
+	enum wgp_cookie_mac_state mac;
+
+	mac = wgp_cookie_validate(plane, skb, skb->data, skb->len, under_load);
+	if (mac == WGP_MAC_INVALID) {
+		wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC1);
+		return false;
+	}
+	if (!under_load)
+		return true;
+	if (mac != WGP_MAC2_VALID) {
+		wgp_send_cookie_reply(plane, skb);
+		WRITE_ONCE(eng->under_load_until, jiffies + HZ);
+		return false;
+	}
+	if (!wgp_ratelimiter_allow(&eng->ratelimiter, skb)) {
+		wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_RATELIMIT);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * What a handshake message is worth is decided here, in softirq, before
+ * it takes any room in the queue (wgp_hs_worth()): under load, one
+ * without mac2 is answered with a cookie at once, as TCP answers a SYN
+ * flood with SYN cookies. So under load the queue takes only messages
+ * whose source proved itself: a flood with a valid mac1 from forged
+ * sources never keeps out, nor delays, a peer that holds a cookie, and a
+ * peer that needs one gets it at once. What was queued before the plane
+ * went under load (when 1/8 of the queue held messages) is checked again
+ * by the handshake work.
+ */
 static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 {
 	struct wgp_plane_engine *eng = &plane->eng;
+	u32 type = le32_to_cpu(((struct wgp_msg_header *)skb->data)->type);
 	u32 limit = READ_ONCE(plane->policy.hsq_len);
-	u32 qlen;
+	bool under_load;
+
+	under_load = time_before(jiffies, READ_ONCE(eng->under_load_until));
+	if (type == WGP_MSG_COOKIE) {
+		/* a reply to no handshake of ours is not worth a slot */
+		if (!wgp_index_known(eng->index,
+				     ((struct wgp_msg_cookie *)
+				      skb->data)->receiver_index,
+				     WGP_INDEX_HANDSHAKE | WGP_INDEX_KEYPAIR)) {
+			wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_INVALID);
+			goto drop;
+		}
+	} else if (!wgp_hs_worth(plane, skb, under_load)) {
+		goto drop;
+	}
 
 	/* a message of 148 bytes or less: it never costs more than a slot */
 	skb = wgp_qbound_compact(skb, WGP_QBOUND_HS_SLOT);
@@ -57,13 +131,11 @@ static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 	if (!wgp_qbound_charge(&eng->hsq, limit, WGP_QBOUND_HS_SLOT,
 			       skb->truesize)) {
 		wgp_count(plane, WGPLANES_CNT_DROP_HSQ_FULL);
-		kfree_skb(skb);
-		return;
+		goto drop;
 	}
 	WGP_RX_CB(skb)->charge = skb->truesize;
-	qlen = wgp_qbound_packets(&eng->hsq);
-	/* under load while more than 1/8 is queued, and for a second after */
-	if (qlen >= limit / 8) {
+	WGP_RX_CB(skb)->state = under_load;
+	if (wgp_qbound_packets(&eng->hsq) >= limit / 8) {
 		if (!time_before(jiffies, READ_ONCE(eng->under_load_until)))
 			wgp_count(plane, WGPLANES_CNT_UNDER_LOAD);
 		WRITE_ONCE(eng->under_load_until, jiffies + HZ);
@@ -71,6 +143,10 @@ static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 	skb_queue_tail(&eng->hs_queue, skb);
 	queue_work_on(wgp_plane_cpu(plane, raw_smp_processor_id()),
 		      wgp_plane_wq(plane), &eng->hs_work);
+	return;
+
+drop:
+	kfree_skb(skb);
 }
 
 /*
@@ -219,14 +295,11 @@ err_bad:
 	return 0;
 }
 
+/* A message that was worth a slot when it came (wgp_queue_handshake()). */
 static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 {
-	struct wgp_plane_engine *eng = &plane->eng;
 	u32 type = le32_to_cpu(((struct wgp_msg_header *)skb->data)->type);
-	enum wgp_cookie_mac_state mac;
-	struct wgp_msg_cookie reply;
 	struct wgp_peer *peer;
-	bool under_load;
 
 	if (type == WGP_MSG_COOKIE) {
 		if (wgp_cookie_reply_consume(plane, (void *)skb->data))
@@ -235,31 +308,11 @@ static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 			wgp_count(plane, WGPLANES_CNT_COOKIE_RX);
 		return;
 	}
-
-	under_load = time_before(jiffies, READ_ONCE(eng->under_load_until));
-	mac = wgp_cookie_validate(plane, skb, skb->data, skb->len, under_load);
-	if (mac == WGP_MAC_INVALID) {
-		wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC1);
+	/* queued before the plane went under load: checked as it is now */
+	if (!WGP_RX_CB(skb)->state &&
+	    time_before(jiffies, READ_ONCE(plane->eng.under_load_until)) &&
+	    !wgp_hs_worth(plane, skb, true))
 		return;
-	}
-	if (under_load) {
-		if (mac != WGP_MAC2_VALID) {
-			/* both messages carry their sender index at 4 */
-			wgp_cookie_reply_create(plane, &reply, skb, skb->data,
-						skb->len,
-						((struct wgp_msg_initiation *)
-						 skb->data)->sender_index);
-			wgp_socket_send_reply(plane, skb, &reply,
-					      sizeof(reply));
-			wgp_count(plane, WGPLANES_CNT_COOKIE_TX);
-			wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC2);
-			return;
-		}
-		if (!wgp_ratelimiter_allow(&eng->ratelimiter, skb)) {
-			wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_RATELIMIT);
-			return;
-		}
-	}
 
 	if (type == WGP_MSG_INITIATION)
 		peer = wgp_noise_consume_initiation(plane, (void *)skb->data);

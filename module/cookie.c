@@ -69,25 +69,39 @@ static void wgp_make_cookie(struct wgp_plane *plane, u8 out[WGP_COOKIE_LEN],
 	spin_unlock_bh(&c->lock);
 }
 
+/* mac2 = MAC(cookie of the message's source, the message up to mac2) */
+static bool wgp_mac2_valid(struct wgp_plane *plane, struct sk_buff *skb,
+			   void *msg, struct wgp_msg_macs *macs)
+{
+	u8 mac[WGP_MAC_LEN], cookie[WGP_COOKIE_LEN];
+
+	wgp_make_cookie(plane, cookie, skb);
+	blake2s(mac, msg, cookie, WGP_MAC_LEN, (void *)macs->mac2 - msg,
+		WGP_COOKIE_LEN);
+	memzero_explicit(cookie, sizeof(cookie));
+	return !crypto_memneq(mac, macs->mac2, WGP_MAC_LEN);
+}
+
+bool wgp_cookie_mac2_valid(struct wgp_plane *plane, struct sk_buff *skb,
+			   void *msg, size_t len)
+{
+	return wgp_mac2_valid(plane, skb, msg,
+			      msg + len - sizeof(struct wgp_msg_macs));
+}
+
 enum wgp_cookie_mac_state wgp_cookie_validate(struct wgp_plane *plane,
 					      struct sk_buff *skb, void *msg,
 					      size_t len, bool check_mac2)
 {
 	struct wgp_msg_macs *macs = msg + len - sizeof(*macs);
-	u8 key[WGP_HASH_LEN], mac[WGP_MAC_LEN], cookie[WGP_COOKIE_LEN];
+	u8 key[WGP_HASH_LEN], mac[WGP_MAC_LEN];
 
 	wgp_label_key(key, wgp_label_mac1, plane->public_key);
 	blake2s(mac, msg, key, WGP_MAC_LEN, (void *)macs->mac1 - msg,
 		WGP_HASH_LEN);
 	if (crypto_memneq(mac, macs->mac1, WGP_MAC_LEN))
 		return WGP_MAC_INVALID;
-	if (!check_mac2)
-		return WGP_MAC1_VALID;
-	wgp_make_cookie(plane, cookie, skb);
-	blake2s(mac, msg, cookie, WGP_MAC_LEN, (void *)macs->mac2 - msg,
-		WGP_COOKIE_LEN);
-	memzero_explicit(cookie, sizeof(cookie));
-	if (crypto_memneq(mac, macs->mac2, WGP_MAC_LEN))
+	if (!check_mac2 || !wgp_mac2_valid(plane, skb, msg, macs))
 		return WGP_MAC1_VALID;
 	return WGP_MAC2_VALID;
 }

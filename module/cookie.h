@@ -47,6 +47,9 @@ void wgp_cookie_init(struct wgp_cookie *cookie);
 enum wgp_cookie_mac_state wgp_cookie_validate(struct wgp_plane *plane,
 					      struct sk_buff *skb, void *msg,
 					      size_t len, bool check_mac2);
+/* mac2 alone: whether the source holds a cookie (mac1 is not checked). */
+bool wgp_cookie_mac2_valid(struct wgp_plane *plane, struct sk_buff *skb,
+			   void *msg, size_t len);
 /* Fills mac1 and mac2 of a handshake message about to go to peer. */
 void wgp_cookie_add_macs(struct wgp_peer *peer, void *msg, size_t len);
 /* A cookie reply to the handshake message msg that arrived in skb. */

@@ -497,6 +497,7 @@ int wgp_plane_engine_init(struct wgp_plane *plane)
 	mutex_init(&eng->sock_lock);
 	seqlock_init(&eng->identity_seq);
 	skb_queue_head_init(&eng->hs_queue);
+	skb_queue_head_init(&eng->ck_queue);
 	INIT_WORK(&eng->hs_work, wgp_handshake_rx_worker);
 	mutex_init(&eng->hs_lock);
 	atomic_set(&eng->cpus_gen, 0);

@@ -164,7 +164,11 @@ struct wgp_plane_engine {
 	/* plane->private_key, public_key, has_identity: written under it */
 	seqlock_t identity_seq;
 
-	struct sk_buff_head hs_queue;
+	/*
+	 * Handshake messages to consume, and under load those that get only
+	 * a cookie reply: both within hsq, the first served first.
+	 */
+	struct sk_buff_head hs_queue, ck_queue;
 	struct work_struct hs_work;
 	struct mutex hs_lock;		/* hs_work runs alone */
 	unsigned long under_load_until;	/* jiffies */

@@ -27,6 +27,13 @@ enum wgp_rx_state {
 	WGP_RX_FORGED,		/* not authentic */
 };
 
+/* What the admission found of a handshake message (wgp_rx_cb.state). */
+enum wgp_hs_verdict {
+	WGP_HS_UNCHECKED,	/* not under load: all is checked in the work */
+	WGP_HS_MAC2,		/* under load: mac2 held, within the rate limit */
+	WGP_HS_COOKIE,		/* under load, no valid mac2: a cookie reply */
+};
+
 struct wgp_rx_cb {
 	struct wgp_keypair *keypair;	/* a reference; data only */
 	u64 counter;
@@ -34,7 +41,7 @@ struct wgp_rx_cb {
 	unsigned int charge;		/* to its queue's bound (qbound.h) */
 	unsigned int wire_len;		/* the message's, as it came */
 	u8 ds;				/* of the outer header, for ECN */
-	/* enum wgp_rx_state, release/acquire; of a handshake: under load */
+	/* enum wgp_rx_state, release/acquire; handshakes: wgp_hs_verdict */
 	u8 state;
 };
 

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Receive: the UDP sockets' encap_rcv (softirq) checks the size and type of
- * each message, drops garbage, and queues the rest: handshake messages
- * (once their mac1, and under load their mac2, is checked; under load one
- * without mac2 is answered with a cookie here) to the plane's bounded
- * handshake queue, data messages (once their receiver index names a live
- * keypair and the guard lets them through) to the keypair's peer and a
- * decryption ring, bounded per plane. The plane's
- * per-CPU workers decrypt; the peer's receive work does, in arrival order,
- * the replay check, the allowed-IPs source check, roaming and delivery
- * through GRO (engine.h).
+ * each message, drops garbage, and queues the rest: handshake messages to
+ * the plane's bounded handshake queue (under load, sorted by their mac2),
+ * data messages (once their receiver index names a live keypair and the
+ * guard lets them through) to the keypair's peer and a decryption ring,
+ * bounded per plane. The plane's per-CPU workers decrypt; the peer's
+ * receive work does, in arrival order, the replay check, the allowed-IPs
+ * source check, roaming and delivery through GRO (engine.h).
  */
 #include <linux/skbuff.h>
 #include <linux/netdevice.h>
@@ -44,71 +42,60 @@ static size_t wgp_handshake_len(u32 type)
 	return 0;
 }
 
-/* Under load, a message without mac2: the initiator gets a cookie. */
-static void wgp_send_cookie_reply(struct wgp_plane *plane,
-				  struct sk_buff *skb)
-{
-	struct wgp_msg_cookie reply;
-
-	/* initiation and response carry their sender index at 4 */
-	wgp_cookie_reply_create(plane, &reply, skb, skb->data, skb->len,
-				((struct wgp_msg_initiation *)
-				 skb->data)->sender_index);
-	wgp_socket_send_reply(plane, skb, &reply, sizeof(reply));
-	wgp_count(plane, WGPLANES_CNT_COOKIE_TX);
-	wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC2);
-}
-
-/*
- * Whether an initiation or a response is worth its Diffie-Hellman: not
- * without a valid mac1, and under load not without a valid mac2 (it gets
- * a cookie reply instead, and the plane stays under load for a second
- * more) nor over its source's rate limit.
- */
-static bool wgp_hs_worth(struct wgp_plane *plane, struct sk_buff *skb,
-			 bool under_load)
+/* Frees the oldest message waiting for a cookie reply; false if none. */
+static bool wgp_hs_evict(struct wgp_plane *plane)
 {
 	struct wgp_plane_engine *eng = &plane->eng;
-	enum wgp_cookie_mac_state mac;
+	struct sk_buff *old = skb_dequeue(&eng->ck_queue);
 
-	mac = wgp_cookie_validate(plane, skb, skb->data, skb->len, under_load);
-	if (mac == WGP_MAC_INVALID) {
-		wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC1);
+	if (!old)
 		return false;
-	}
-	if (!under_load)
-		return true;
-	if (mac != WGP_MAC2_VALID) {
-		wgp_send_cookie_reply(plane, skb);
-		WRITE_ONCE(eng->under_load_until, jiffies + HZ);
-		return false;
-	}
-	if (!wgp_ratelimiter_allow(&eng->ratelimiter, skb)) {
-		wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_RATELIMIT);
-		return false;
-	}
+	wgp_qbound_release(&eng->hsq, WGP_RX_CB(old)->charge);
+	wgp_count(plane, WGPLANES_CNT_DROP_HSQ_FULL);
+	kfree_skb(old);
 	return true;
 }
 
+/* Room in the handshake queue; a message with mac2 may make some. */
+static bool wgp_hs_charge(struct wgp_plane *plane, struct sk_buff *skb,
+			  bool proved)
+{
+	struct wgp_plane_engine *eng = &plane->eng;
+	u32 limit = READ_ONCE(plane->policy.hsq_len);
+	int tries;
+
+	/* other CPUs may take the room first: a few tries, then give up */
+	for (tries = 0; tries < 4; tries++) {
+		if (wgp_qbound_charge(&eng->hsq, limit, WGP_QBOUND_HS_SLOT,
+				      skb->truesize))
+			return true;
+		if (!proved || !wgp_hs_evict(plane))
+			return false;
+	}
+	return false;
+}
+
 /*
- * What a handshake message is worth is decided here, in softirq, before
- * it takes any room in the queue (wgp_hs_worth()): under load, one
- * without mac2 is answered with a cookie at once, as TCP answers a SYN
- * flood with SYN cookies. So under load the queue takes only messages
- * whose source proved itself: a flood with a valid mac1 from forged
- * sources never keeps out, nor delays, a peer that holds a cookie, and a
- * peer that needs one gets it at once. What was queued before the plane
- * went under load (when 1/8 of the queue held messages) is checked again
- * by the handshake work.
+ * Under load, a handshake message is sorted as it comes: one with a valid
+ * mac2 (its source holds a cookie: it proved it receives what is sent to
+ * it), within its source's rate limit, goes on the queue of messages to
+ * consume, and when the queue is full takes the room of the oldest one
+ * waiting for a cookie reply; any other waits for the handshake work's
+ * cookie reply, behind every message to consume (ck_queue). So a flood
+ * with a valid mac1 from forged sources never keeps out, nor delays, a
+ * peer that holds a cookie, and it costs the plane's own CPUs, not the
+ * softirq of everyone else: here it costs one MAC. Not under load, all
+ * goes on the queue unchecked; the plane is under load while 1/8 of the
+ * queue holds messages, and for a second after.
  */
 static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 {
 	struct wgp_plane_engine *eng = &plane->eng;
 	u32 type = le32_to_cpu(((struct wgp_msg_header *)skb->data)->type);
-	u32 limit = READ_ONCE(plane->policy.hsq_len);
-	bool under_load;
+	struct sk_buff_head *queue = &eng->hs_queue;
+	u8 verdict = WGP_HS_UNCHECKED;
+	u32 limit;
 
-	under_load = time_before(jiffies, READ_ONCE(eng->under_load_until));
 	if (type == WGP_MSG_COOKIE) {
 		/* a reply to no handshake of ours is not worth a slot */
 		if (!wgp_index_known(eng->index,
@@ -118,8 +105,16 @@ static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 			wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_INVALID);
 			goto drop;
 		}
-	} else if (!wgp_hs_worth(plane, skb, under_load)) {
-		goto drop;
+	} else if (time_before(jiffies, READ_ONCE(eng->under_load_until))) {
+		if (!wgp_cookie_mac2_valid(plane, skb, skb->data, skb->len)) {
+			verdict = WGP_HS_COOKIE;
+			queue = &eng->ck_queue;
+		} else if (wgp_ratelimiter_allow(&eng->ratelimiter, skb)) {
+			verdict = WGP_HS_MAC2;
+		} else {
+			wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_RATELIMIT);
+			goto drop;
+		}
 	}
 
 	/* a message of 148 bytes or less: it never costs more than a slot */
@@ -128,19 +123,20 @@ static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
 		return;
 	}
-	if (!wgp_qbound_charge(&eng->hsq, limit, WGP_QBOUND_HS_SLOT,
-			       skb->truesize)) {
+	if (!wgp_hs_charge(plane, skb, verdict == WGP_HS_MAC2)) {
 		wgp_count(plane, WGPLANES_CNT_DROP_HSQ_FULL);
 		goto drop;
 	}
 	WGP_RX_CB(skb)->charge = skb->truesize;
-	WGP_RX_CB(skb)->state = under_load;
+	WGP_RX_CB(skb)->state = verdict;
+	WGP_RX_CB(skb)->stamp = jiffies;
+	limit = READ_ONCE(plane->policy.hsq_len);
 	if (wgp_qbound_packets(&eng->hsq) >= limit / 8) {
 		if (!time_before(jiffies, READ_ONCE(eng->under_load_until)))
 			wgp_count(plane, WGPLANES_CNT_UNDER_LOAD);
 		WRITE_ONCE(eng->under_load_until, jiffies + HZ);
 	}
-	skb_queue_tail(&eng->hs_queue, skb);
+	skb_queue_tail(queue, skb);
 	queue_work_on(wgp_plane_cpu(plane, raw_smp_processor_id()),
 		      wgp_plane_wq(plane), &eng->hs_work);
 	return;
@@ -295,11 +291,57 @@ err_bad:
 	return 0;
 }
 
-/* A message that was worth a slot when it came (wgp_queue_handshake()). */
+/* Under load, a message without mac2: the initiator gets a cookie. */
+static void wgp_send_cookie_reply(struct wgp_plane *plane,
+				  struct sk_buff *skb)
+{
+	struct wgp_msg_cookie reply;
+
+	/* initiation and response carry their sender index at 4 */
+	wgp_cookie_reply_create(plane, &reply, skb, skb->data, skb->len,
+				((struct wgp_msg_initiation *)
+				 skb->data)->sender_index);
+	wgp_socket_send_reply(plane, skb, &reply, sizeof(reply));
+	wgp_count(plane, WGPLANES_CNT_COOKIE_TX);
+	wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC2);
+}
+
+/*
+ * Whether an initiation or a response is worth its Diffie-Hellman: not
+ * without a valid mac1, and under load not without a valid mac2 (it gets
+ * a cookie reply instead) nor over its source's rate limit.
+ */
+static bool wgp_hs_worth(struct wgp_plane *plane, struct sk_buff *skb,
+			 bool under_load)
+{
+	struct wgp_plane_engine *eng = &plane->eng;
+	enum wgp_cookie_mac_state mac;
+
+	mac = wgp_cookie_validate(plane, skb, skb->data, skb->len, under_load);
+	if (mac == WGP_MAC_INVALID) {
+		wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC1);
+		return false;
+	}
+	if (!under_load)
+		return true;
+	if (mac != WGP_MAC2_VALID) {
+		wgp_send_cookie_reply(plane, skb);
+		return false;
+	}
+	if (!wgp_ratelimiter_allow(&eng->ratelimiter, skb)) {
+		wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_RATELIMIT);
+		return false;
+	}
+	return true;
+}
+
+/* A message as sorted when it came (wgp_queue_handshake()). */
 static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 {
 	u32 type = le32_to_cpu(((struct wgp_msg_header *)skb->data)->type);
+	u8 verdict = WGP_RX_CB(skb)->state;
 	struct wgp_peer *peer;
+	bool under_load;
 
 	if (type == WGP_MSG_COOKIE) {
 		if (wgp_cookie_reply_consume(plane, (void *)skb->data))
@@ -308,10 +350,22 @@ static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 			wgp_count(plane, WGPLANES_CNT_COOKIE_RX);
 		return;
 	}
-	/* queued before the plane went under load: checked as it is now */
-	if (!WGP_RX_CB(skb)->state &&
-	    time_before(jiffies, READ_ONCE(plane->eng.under_load_until)) &&
-	    !wgp_hs_worth(plane, skb, true))
+	/*
+	 * A cookie reply is for a message of the last second or so: the
+	 * initiator retries every REKEY_TIMEOUT and takes a cookie only for
+	 * its latest. What was queued before the plane went under load is
+	 * checked as things are now.
+	 */
+	if (verdict == WGP_HS_COOKIE &&
+	    time_after(jiffies, (unsigned long)WGP_RX_CB(skb)->stamp + HZ)) {
+		wgp_count(plane, WGPLANES_CNT_DROP_HSQ_FULL);
+		return;
+	}
+	under_load = verdict == WGP_HS_COOKIE ||
+		     (verdict == WGP_HS_UNCHECKED &&
+		      time_before(jiffies,
+				  READ_ONCE(plane->eng.under_load_until)));
+	if (!wgp_hs_worth(plane, skb, under_load))
 		return;
 
 	if (type == WGP_MSG_INITIATION)
@@ -353,7 +407,9 @@ void wgp_handshake_rx_worker(struct work_struct *work)
 
 	mutex_lock(&eng->hs_lock);
 	wgp_plane_work_ran(plane);
-	while ((skb = skb_dequeue(&eng->hs_queue))) {
+	/* each time round, what is to be consumed goes first */
+	while ((skb = skb_dequeue(&eng->hs_queue)) ||
+	       (skb = skb_dequeue(&eng->ck_queue))) {
 		wgp_qbound_release(&eng->hsq, WGP_RX_CB(skb)->charge);
 		wgp_rx_handshake(plane, skb);
 		consume_skb(skb);
@@ -669,7 +725,8 @@ void wgp_hs_queue_purge(struct wgp_plane_engine *eng)
 {
 	struct sk_buff *skb;
 
-	while ((skb = skb_dequeue(&eng->hs_queue))) {
+	while ((skb = skb_dequeue(&eng->hs_queue)) ||
+	       (skb = skb_dequeue(&eng->ck_queue))) {
 		wgp_qbound_release(&eng->hsq, WGP_RX_CB(skb)->charge);
 		kfree_skb(skb);
 	}

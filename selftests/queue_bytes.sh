@@ -81,13 +81,12 @@ ip netns exec "$A" "$FUZZER" -d 10.0.2.1 -p $PORT \
 	-t "$T_RUN" > "$T/fuzz.log" 2>&1 &
 fuzz_pid=$!
 at_exit kill $fuzz_pid
-# pktfuzz's initiations have no valid mac1: the plane drops them before
-# they take room, and under load it answers those with a valid mac1 but
-# none of mac2 with a cookie, without queueing them. So the attacker
-# makes the exchange a peer makes: from each of 16 addresses of its own,
-# an initiation, the cookie out of the plane's reply, then initiations
-# with a valid mac2, which the plane queues (within the rate limit of
-# each source, 20 a second).
+# Under load the plane lets initiations without a valid mac2 (pktfuzz's)
+# wait only for a cookie reply, and those with one take their room. So
+# the attacker makes the exchange a peer makes: from each of 16 addresses
+# of its own, an initiation, the cookie out of the plane's reply, then
+# initiations with a valid mac2, which the plane queues (within the rate
+# limit of each source, 20 a second).
 ip netns exec "$A" python3 - "$(pubkey_of mgmt)" $PORT "$T_RUN" \
 	> "$T/cookies.log" 2>&1 <<'EOF' &
 import base64, hashlib, os, select, socket, struct, sys, time

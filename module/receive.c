@@ -56,7 +56,11 @@ static bool wgp_hs_evict(struct wgp_plane *plane)
 	return true;
 }
 
-/* Room in the handshake queue; a message with mac2 may make some. */
+/*
+ * Room in the handshake queue. Under load a message may make some: one
+ * with mac2, or one for a cookie reply, in place of the oldest waiting
+ * for a cookie reply (that one's reply would come too late).
+ */
 static bool wgp_hs_charge(struct wgp_plane *plane, struct sk_buff *skb,
 			  bool proved)
 {
@@ -79,9 +83,10 @@ static bool wgp_hs_charge(struct wgp_plane *plane, struct sk_buff *skb,
  * Under load, a handshake message is sorted as it comes: one with a valid
  * mac2 (its source holds a cookie: it proved it receives what is sent to
  * it), within its source's rate limit, goes on the queue of messages to
- * consume, and when the queue is full takes the room of the oldest one
- * waiting for a cookie reply; any other waits for the handshake work's
- * cookie reply, behind every message to consume (ck_queue). So a flood
+ * consume; any other waits for the handshake work's cookie reply, behind
+ * every message to consume, newest first (ck_queue). When the queue is
+ * full, either takes the room of the oldest one waiting for a cookie
+ * reply. So a flood
  * with a valid mac1 from forged sources never keeps out, nor delays, a
  * peer that holds a cookie, and it costs the plane's own CPUs, not the
  * softirq of everyone else: here it costs one MAC. Not under load, all
@@ -123,7 +128,7 @@ static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 		wgp_count(plane, WGPLANES_CNT_DROP_NOMEM);
 		return;
 	}
-	if (!wgp_hs_charge(plane, skb, verdict == WGP_HS_MAC2)) {
+	if (!wgp_hs_charge(plane, skb, verdict != WGP_HS_UNCHECKED)) {
 		wgp_count(plane, WGPLANES_CNT_DROP_HSQ_FULL);
 		goto drop;
 	}
@@ -351,13 +356,13 @@ static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 		return;
 	}
 	/*
-	 * A cookie reply is for a message of the last second or so: the
-	 * initiator retries every REKEY_TIMEOUT and takes a cookie only for
-	 * its latest. What was queued before the plane went under load is
-	 * checked as things are now.
+	 * The initiator retries every REKEY_TIMEOUT and takes a cookie only
+	 * for its latest message: no reply to an older one. What was queued
+	 * before the plane went under load is checked as things are now.
 	 */
 	if (verdict == WGP_HS_COOKIE &&
-	    time_after(jiffies, (unsigned long)WGP_RX_CB(skb)->stamp + HZ)) {
+	    time_after(jiffies, (unsigned long)WGP_RX_CB(skb)->stamp +
+		       WGP_REKEY_TIMEOUT * HZ)) {
 		wgp_count(plane, WGPLANES_CNT_DROP_HSQ_FULL);
 		return;
 	}
@@ -407,9 +412,13 @@ void wgp_handshake_rx_worker(struct work_struct *work)
 
 	mutex_lock(&eng->hs_lock);
 	wgp_plane_work_ran(plane);
-	/* each time round, what is to be consumed goes first */
+	/*
+	 * Each time round, what is to be consumed goes first; then the
+	 * newest of those waiting for a cookie reply: a reply to an older
+	 * one is more likely to come after its initiator sent another.
+	 */
 	while ((skb = skb_dequeue(&eng->hs_queue)) ||
-	       (skb = skb_dequeue(&eng->ck_queue))) {
+	       (skb = skb_dequeue_tail(&eng->ck_queue))) {
 		wgp_qbound_release(&eng->hsq, WGP_RX_CB(skb)->charge);
 		wgp_rx_handshake(plane, skb);
 		consume_skb(skb);

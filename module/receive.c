@@ -86,12 +86,11 @@ static bool wgp_hs_charge(struct wgp_plane *plane, struct sk_buff *skb,
  * consume; any other waits for the handshake work's cookie reply, behind
  * every message to consume, newest first (ck_queue). When the queue is
  * full, either takes the room of the oldest one waiting for a cookie
- * reply. So a flood
- * with a valid mac1 from forged sources never keeps out, nor delays, a
- * peer that holds a cookie, and it costs the plane's own CPUs, not the
- * softirq of everyone else: here it costs one MAC. Not under load, all
- * goes on the queue unchecked; the plane is under load while 1/8 of the
- * queue holds messages, and for a second after.
+ * reply. So a flood with a valid mac1 from forged sources never keeps
+ * out, nor delays, a peer that holds a cookie, and it costs the plane's
+ * own CPUs, not the softirq of everyone else: here it costs one MAC. Not
+ * under load, all goes on the queue unchecked; the plane is under load
+ * while 1/8 of the queue holds messages, and for a second after.
  */
 static void wgp_queue_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 {

@@ -125,9 +125,9 @@ timing_check() {
 	check "$@"
 }
 
-# cpu_hog_on CPU [SECONDS]: CPU held by a real-time busy loop that leaves
-# it to other tasks for 100 us every 30 ms (selftests/progs/cpuhog.c), for
-# SECONDS at most (120), with
+# cpu_hog_on CPU [SECONDS [IDLE_US]]: CPU held by a real-time busy loop
+# that leaves it to other tasks for IDLE_US (100) every 30 ms
+# (selftests/progs/cpuhog.c), for SECONDS at most (120), with
 # real-time throttling off meanwhile (it would leave them 50 ms a second):
 # a kernel worker on CPU crawls at a steady pace. A plain real-time loop
 # would starve the worker until it ends, a nice -20 one lets it run its
@@ -140,7 +140,7 @@ cpu_hog_on() {
 	local hog=$SELFTESTS_DIR/progs/cpuhog
 	[ -x "$hog" ] || fail "selftests/progs/cpuhog is not built"
 	echo -1 > $_rt
-	taskset -c "$1" "$hog" 30000 100 "${2:-120}" &
+	taskset -c "$1" "$hog" 30000 "${3:-100}" "${2:-120}" &
 	_hog=$!
 	sleep 0.2
 	kill -0 $_hog || fail "cpuhog did not start"

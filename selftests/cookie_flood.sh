@@ -51,38 +51,12 @@ HSQ=32768
 check "plane work on CPU 1, handshake queue $HSQ" \
 	wgp set fleet0-mgmt cpus 1 hsqueue $HSQ
 
-cat > "$T/flood.py" <<'EOF'
-# flood.py PUBKEY PORT SECONDS RATE: initiations with a valid mac1, RATE a
-# second (0: as fast as it goes)
-import base64, hashlib, os, signal, socket, sys, time
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-key = hashlib.blake2s(b"mac1----" + base64.b64decode(sys.argv[1])).digest()
-msgs = []
-for _ in range(64):
-    m = b"\x01\x00\x00\x00" + os.urandom(112)
-    msgs.append(m + hashlib.blake2s(m, key=key, digest_size=16).digest() +
-                bytes(16))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-rate = float(sys.argv[4])
-sent, t0 = 0, time.time()
-end = t0 + float(sys.argv[3])
-try:
-    while time.time() < end:
-        if rate and sent > rate * (time.time() - t0):
-            time.sleep(0.005)
-            continue
-        try:
-            s.sendto(msgs[sent % 64], ("10.0.2.1", int(sys.argv[2])))
-        except OSError:
-            pass
-        sent += 1
-finally:
-    print("flood: %d initiations at %s a second" % (sent, rate or "most"))
-EOF
-# flood RATE SECONDS: in the background, pid in $flood
+# flood RATE SECONDS: initiations with a valid mac1 (selftests/mac1_flood.py),
+# RATE a second (0: as fast as it goes), in the background, pid in $flood
 flood() {
-	ip netns exec "$A" python3 "$T/flood.py" "$(pubkey_of mgmt)" $PORT \
-		"$2" "$1" >> "$T/flood.out" 2>&1 &
+	ip netns exec "$A" python3 "$SELFTESTS_DIR/mac1_flood.py" \
+		"$(pubkey_of mgmt)" 10.0.2.1 $PORT "$2" --rate "$1" \
+		>> "$T/flood.out" 2>&1 &
 	flood=$!
 	at_exit "kill $flood 2>/dev/null"
 }

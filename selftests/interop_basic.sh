@@ -217,18 +217,8 @@ setup 4 "$PUB_S"
 wgp set "$PL" hsqueue 16
 # junk initiations with a valid mac1 cost the plane a DH each, so its
 # handshake queue fills beyond 1/8 and it goes under load
-s python3 -c '
-import base64, hashlib, os, socket, sys, time
-pub = base64.b64decode(sys.argv[1])
-key = hashlib.blake2s(b"mac1----" + pub).digest()
-msg = b"\x01\x00\x00\x00" + os.urandom(112)
-msg += hashlib.blake2s(msg, key=key, digest_size=16).digest() + bytes(16)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.time() + 12
-while time.time() < end:
-    for _ in range(64):
-        s.sendto(msg, ("10.0.0.1", 51821))
-' "$PUB_P" &
+s python3 "$SELFTESTS_DIR/mac1_flood.py" "$PUB_P" 10.0.0.1 51821 12 \
+	>/dev/null &
 flood=$!
 at_exit "kill $flood"
 sleep 1

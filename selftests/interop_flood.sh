@@ -71,61 +71,21 @@ ping_ok() {
 	ip netns exec "$s" ping -c 1 -W 1 "10.80.$1.1" >/dev/null 2>&1
 }
 
-cat > "$WG_TMP/flood.py" <<'EOF'
-# flood.py PUBKEY DST PORT SECONDS [FIRST]: handshake initiations with a
-# valid mac1 for PUBKEY, each from another forged source in 10.99.0.0/16,
-# counting from source number FIRST.
-import base64, hashlib, os, signal, socket, struct, sys, time
-
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-
-pub = base64.b64decode(sys.argv[1])
-dst, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-key = hashlib.blake2s(b"mac1----" + pub).digest()
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-daddr = socket.inet_aton(dst)
-msgs = []
-for i in range(64):
-    m = b"\x01\x00\x00\x00" + os.urandom(112)
-    m += hashlib.blake2s(m, key=key, digest_size=16).digest() + bytes(16)
-    msgs.append(m)
-udplen = 8 + len(msgs[0])
-sent, end = 0, time.time() + secs
-src = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-try:
-    while time.time() < end:
-        for m in msgs:
-            src = src % 65023 + 1
-            saddr = bytes((10, 99, src >> 8, src & 0xff or 1))
-            # the kernel fills in the IP checksum, total length and id
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0, 0, 64,
-                             socket.IPPROTO_UDP, 0, saddr, daddr)
-            udp = struct.pack("!HHHH", 40000 + (src & 1023), port,
-                              udplen, 0)
-            try:
-                s.sendto(ip + udp + m, (dst, 0))
-                sent += 1
-            except OSError:
-                pass
-finally:
-    print("flood: %d initiations sent from %d sources" %
-          (sent, min(sent, 65023)))
-EOF
-
 log "flood on $FLEET-$FLOODED from forged sources"
 fn=${NET[$FLOODED]}
-# the plane is under load with 512 initiations queued: on the debug
-# kernel one interpreter alone did not queue them (a run there saw no
-# under_load), so there it is four of them, each with sources of its own,
-# and the waits are six times as long (four started there took over 40 s
-# to put the plane under load)
+# initiations with a valid mac1, each from another forged source
+# (selftests/mac1_flood.py --forge). The plane is under load with 512
+# initiations queued: on the debug kernel one interpreter alone did not
+# queue them (a run there saw no under_load), so there it is four of them,
+# each with sources of its own, and the waits are six times as long (four
+# started there took over 40 s to put the plane under load)
 senders=1 wait=20
 ! on_debug_kernel || { senders=4 wait=120; }
 floods=()
 for i in $(seq 0 $((senders - 1))); do
-	ip netns exec "$f" python3 "$WG_TMP/flood.py" "$(pubkey_of "d$fn")" \
-		10.98.0.1 "${PORT[$FLOODED]}" 600 $((i * 16256)) \
-		>> "$WG_TMP/flood.out" 2>&1 &
+	ip netns exec "$f" python3 "$SELFTESTS_DIR/mac1_flood.py" \
+		"$(pubkey_of "d$fn")" 10.98.0.1 "${PORT[$FLOODED]}" 600 \
+		--forge $((i * 16256)) >> "$WG_TMP/flood.out" 2>&1 &
 	floods+=($!)
 	at_exit "kill $! 2>/dev/null"
 done

@@ -489,30 +489,11 @@ done
 
 # ---------------------------------------------------------------------------
 log "21. cookie replies under load carry stock's DS field"
-# junk initiations with a valid mac1 cost a DH each: the handshake queue
-# fills and the device goes under load (stock: its global queue of 4096;
-# the plane: a queue of 16)
+# junk initiations with a valid mac1 (selftests/mac1_flood.py, 40 s) cost
+# a DH each: the handshake queue fills and the device goes under load
+# (stock: its global queue of 4096; the plane: a queue of 16)
 dwg plane set fleet0-mgmt hsqueue 16
 cookie_seen() { [ -n "$(tos_of "$1" 64)" ]; }
-# JUNK_FLOOD PUBKEY PORT: 40 s of one initiation with a valid mac1, sent
-# to 10.0.0.1:PORT again and again
-JUNK_FLOOD='
-import base64, hashlib, os, socket, sys, time
-pub = base64.b64decode(sys.argv[1])
-key = hashlib.blake2s(b"mac1----" + pub).digest()
-msg = b"\x01\x00\x00\x00" + os.urandom(112)
-msg += hashlib.blake2s(msg, key=key, digest_size=16).digest() + bytes(16)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.time() + 40
-while time.time() < end:
-    for _ in range(64):
-        try:
-            s.sendto(msg, ("10.0.0.1", int(sys.argv[2])))
-        except OSError:
-            # the load must go on: a send refused now and then (seen:
-            # ENETUNREACH, in two runs) is not what is tested
-            time.sleep(0.01)
-'
 for side in $SIDES; do
 	pcap=$WG_TMP/cookie-$side.pcap
 	capture "$P" vp "$pcap" \
@@ -523,8 +504,9 @@ for side in $SIDES; do
 	floods=()
 	for i in 1 2 3 4; do
 		# not through s(): $! must be the sender itself
-		ip netns exec "$S" python3 -c "$JUNK_FLOOD" \
-			"$(pubkey_of "d-$side")" "$(port_of "$side")" &
+		ip netns exec "$S" python3 "$SELFTESTS_DIR/mac1_flood.py" \
+			"$(pubkey_of "d-$side")" 10.0.0.1 \
+			"$(port_of "$side")" 40 >/dev/null &
 		floods+=($!)
 		at_exit "kill $!"
 	done

@@ -42,13 +42,13 @@ print("\n".join(out))
 EOF
 check_output "generated $NPEERS peers" "^$NPEERS\$" grep -c '^\[Peer\]' "$T/big.conf"
 
-# timed ARGS...: run "ip netns exec NS TOOL ARGS" style commands and log
-# how long they took (shown after the check).
+# timed ip netns exec NS TOOL ARGS...: run it and log how long it took
+# (shown after the check), as "TOOL ARGS: N ms".
 timed() {
 	local t0 rc=0
 	t0=$(date +%s%N)
 	"$@" || rc=$?
-	echo "$(basename "$4") ${*:5}: $((($(date +%s%N) - t0) / 1000000)) ms" \
+	echo "$(basename "$5") ${*:6}: $((($(date +%s%N) - t0) / 1000000)) ms" \
 		>> "$T/times"
 	return $rc
 }
@@ -61,11 +61,25 @@ check "stock wg: setconf of $NPEERS peers" \
 check "DUT: setconf of $NPEERS peers" \
 	timed ip netns exec "$sb" "$DUT_WG" setconf "$DEV" "$T/big.conf"
 show_times
-timed ip netns exec "$sa" wg show "$DEV" dump > "$T/stock.dump" || true
-timed ip netns exec "$sb" "$DUT_WG" show "$DEV" dump > "$T/dut.dump" || true
-timed ip netns exec "$sa" wg show "$DEV" > "$T/stock.show" || true
-timed ip netns exec "$sb" "$DUT_WG" show "$DEV" > "$T/dut.show" || true
-show_times
+# five rounds, stock and DUT in turn: the median of each is logged
+for _ in 1 2 3 4 5; do
+	timed ip netns exec "$sa" wg show "$DEV" dump > "$T/stock.dump" || true
+	timed ip netns exec "$sb" "$DUT_WG" show "$DEV" dump > "$T/dut.dump" ||
+		true
+	timed ip netns exec "$sa" wg show "$DEV" > "$T/stock.show" || true
+	timed ip netns exec "$sb" "$DUT_WG" show "$DEV" > "$T/dut.show" || true
+done
+python3 - "$T/times" <<'EOF'
+import collections, statistics, sys
+t = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    what, ms = line.rsplit(":", 1)
+    t[what].append(int(ms.split()[0]))
+for what in sorted(t):
+    print("# time: %s: median %d ms of %s" %
+          (what, statistics.median(t[what]), " ".join(map(str, t[what]))))
+EOF
+: > "$T/times"
 check "stock and DUT show list the same $NPEERS peers" diff -q \
 	<(grep '^peer: ' "$T/stock.show" | sort) \
 	<(grep '^peer: ' "$T/dut.show" | sort)

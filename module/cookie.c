@@ -32,14 +32,38 @@ static void wgp_label_key(u8 out[WGP_HASH_LEN], const u8 label[8],
 
 void wgp_cookie_checker_init(struct wgp_cookie_checker *checker)
 {
+	static const u8 none[WGP_KEY_LEN];
+
 	spin_lock_init(&checker->lock);
 	get_random_bytes(checker->secret, sizeof(checker->secret));
 	checker->secret_birth_ns = wgp_now_ns();
+	wgp_cookie_checker_set_key(checker, none);
 }
 
-void wgp_cookie_init(struct wgp_cookie *cookie)
+void wgp_cookie_checker_set_key(struct wgp_cookie_checker *checker,
+				const u8 pub[WGP_KEY_LEN])
+{
+	wgp_label_key(checker->mac1_key, wgp_label_mac1, pub);
+	wgp_label_key(checker->cookie_key, wgp_label_cookie, pub);
+}
+
+void wgp_cookie_init(struct wgp_cookie *cookie, const u8 pub[WGP_KEY_LEN])
 {
 	spin_lock_init(&cookie->lock);
+	wgp_label_key(cookie->mac1_key, wgp_label_mac1, pub);
+	wgp_label_key(cookie->cookie_key, wgp_label_cookie, pub);
+}
+
+/* One of the plane's keys, as its identity stands (the handshake work). */
+static void wgp_checker_key(struct wgp_plane *plane, u8 out[WGP_HASH_LEN],
+			    const u8 *key)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&plane->eng.identity_seq);
+		memcpy(out, key, WGP_HASH_LEN);
+	} while (read_seqretry(&plane->eng.identity_seq, seq));
 }
 
 /* tau = MAC(secret, source address || source port) */
@@ -96,7 +120,7 @@ enum wgp_cookie_mac_state wgp_cookie_validate(struct wgp_plane *plane,
 	struct wgp_msg_macs *macs = msg + len - sizeof(*macs);
 	u8 key[WGP_HASH_LEN], mac[WGP_MAC_LEN];
 
-	wgp_label_key(key, wgp_label_mac1, plane->public_key);
+	wgp_checker_key(plane, key, plane->eng.cookie.mac1_key);
 	blake2s(mac, msg, key, WGP_MAC_LEN, (void *)macs->mac1 - msg,
 		WGP_HASH_LEN);
 	if (crypto_memneq(mac, macs->mac1, WGP_MAC_LEN))
@@ -110,11 +134,9 @@ void wgp_cookie_add_macs(struct wgp_peer *peer, void *msg, size_t len)
 {
 	struct wgp_msg_macs *macs = msg + len - sizeof(*macs);
 	struct wgp_cookie *c = &peer->eng.cookie;
-	u8 key[WGP_HASH_LEN];
 
-	wgp_label_key(key, wgp_label_mac1, peer->public_key);
-	blake2s(macs->mac1, msg, key, WGP_MAC_LEN, (void *)macs->mac1 - msg,
-		WGP_HASH_LEN);
+	blake2s(macs->mac1, msg, c->mac1_key, WGP_MAC_LEN,
+		(void *)macs->mac1 - msg, WGP_HASH_LEN);
 
 	spin_lock_bh(&c->lock);
 	memcpy(c->last_mac1_sent, macs->mac1, WGP_MAC_LEN);
@@ -139,7 +161,7 @@ void wgp_cookie_reply_create(struct wgp_plane *plane,
 	out->receiver_index = index;
 	get_random_bytes(out->nonce, sizeof(out->nonce));
 	wgp_make_cookie(plane, cookie, skb);
-	wgp_label_key(key, wgp_label_cookie, plane->public_key);
+	wgp_checker_key(plane, key, plane->eng.cookie.cookie_key);
 	xchacha20poly1305_encrypt(out->encrypted_cookie, cookie,
 				  WGP_COOKIE_LEN, macs->mac1, WGP_MAC_LEN,
 				  out->nonce, key);
@@ -149,7 +171,7 @@ void wgp_cookie_reply_create(struct wgp_plane *plane,
 int wgp_cookie_reply_consume(struct wgp_plane *plane,
 			     struct wgp_msg_cookie *msg)
 {
-	u8 key[WGP_HASH_LEN], cookie[WGP_COOKIE_LEN];
+	u8 cookie[WGP_COOKIE_LEN];
 	struct wgp_peer *peer;
 	struct wgp_cookie *c;
 	int ret = -EINVAL;
@@ -161,13 +183,12 @@ int wgp_cookie_reply_consume(struct wgp_plane *plane,
 	if (!peer)
 		return -ENOENT;
 	c = &peer->eng.cookie;
-	wgp_label_key(key, wgp_label_cookie, peer->public_key);
 	spin_lock_bh(&c->lock);
 	if (c->have_sent_mac1 &&
 	    xchacha20poly1305_decrypt(cookie, msg->encrypted_cookie,
 				      sizeof(msg->encrypted_cookie),
 				      c->last_mac1_sent, WGP_MAC_LEN,
-				      msg->nonce, key)) {
+				      msg->nonce, c->cookie_key)) {
 		memcpy(c->cookie, cookie, WGP_COOKIE_LEN);
 		c->birth_ns = wgp_now_ns();
 		c->valid = true;

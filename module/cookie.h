@@ -20,15 +20,25 @@ struct wgp_cookie_checker {
 	spinlock_t lock;		/* secret and its birth */
 	u8 secret[WGP_HASH_LEN];
 	u64 secret_birth_ns;
+	/*
+	 * Keys of the plane's mac1 and cookie replies, made from its public
+	 * key when that is set (under the engine's identity_seq), not for
+	 * every message of a flood.
+	 */
+	u8 mac1_key[WGP_HASH_LEN];
+	u8 cookie_key[WGP_HASH_LEN];
 };
 
 struct wgp_cookie {
-	spinlock_t lock;		/* all of the below */
+	spinlock_t lock;		/* all of the below but the keys */
 	u8 cookie[WGP_COOKIE_LEN];
 	u64 birth_ns;
 	bool valid;
 	u8 last_mac1_sent[WGP_MAC_LEN];
 	bool have_sent_mac1;
+	/* the peer's mac1 and cookie keys: its public key does not change */
+	u8 mac1_key[WGP_HASH_LEN];
+	u8 cookie_key[WGP_HASH_LEN];
 };
 
 enum wgp_cookie_mac_state {
@@ -38,7 +48,10 @@ enum wgp_cookie_mac_state {
 };
 
 void wgp_cookie_checker_init(struct wgp_cookie_checker *checker);
-void wgp_cookie_init(struct wgp_cookie *cookie);
+/* The plane's public key changed (zero: none), under identity_seq. */
+void wgp_cookie_checker_set_key(struct wgp_cookie_checker *checker,
+				const u8 pub[WGP_KEY_LEN]);
+void wgp_cookie_init(struct wgp_cookie *cookie, const u8 pub[WGP_KEY_LEN]);
 
 /*
  * Checks the macs of a linear handshake message of len bytes in skb; mac2

@@ -244,7 +244,7 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 		return ret;
 	wgp_handshake_init(peer);
 	spin_lock_init(&eng->keypairs.lock);
-	wgp_cookie_init(&eng->cookie);
+	wgp_cookie_init(&eng->cookie, peer->public_key);
 	skb_queue_head_init(&eng->staged);
 	skb_queue_head_init(&eng->inflight);
 	atomic_set(&eng->enc_pending, 0);

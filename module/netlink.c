@@ -1059,6 +1059,7 @@ static void wgp_set_identity(struct wgp_plane *plane,
 		memcpy(plane->public_key, pub, WGPLANES_KEY_LEN);
 	}
 	plane->has_identity = has;
+	wgp_cookie_checker_set_key(&plane->eng.cookie, plane->public_key);
 	write_sequnlock(&plane->eng.identity_seq);
 	if (!has) {
 		wgp_plane_identity_changed(plane);

@@ -160,14 +160,18 @@ struct wgp_peer *wgp_peer_create(struct wgp_plane *plane,
 	}
 
 	peer->plane = plane;
+	/*
+	 * The engine makes the peer's mac1 and cookie keys from its key, and
+	 * picks its first CPU from its id.
+	 */
+	memcpy(peer->public_key, public_key, WGPLANES_KEY_LEN);
+	peer->internal_id = atomic64_inc_return(&wgp_peer_ids);
 	if (wgp_peer_engine_init(peer)) {
 		kfree(peer);
 		NL_SET_ERR_MSG(extack, "out of memory for a new peer");
 		return ERR_PTR(-ENOMEM);
 	}
 	INIT_LIST_HEAD(&peer->allowedips_list);
-	peer->internal_id = atomic64_inc_return(&wgp_peer_ids);
-	memcpy(peer->public_key, public_key, WGPLANES_KEY_LEN);
 	rwlock_init(&peer->endpoint_lock);
 	kref_init(&peer->refcount);	/* the plane's reference */
 

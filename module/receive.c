@@ -313,15 +313,17 @@ static void wgp_send_cookie_reply(struct wgp_plane *plane,
 /*
  * Whether an initiation or a response is worth its Diffie-Hellman: not
  * without a valid mac1, and under load not without a valid mac2 (it gets
- * a cookie reply instead) nor over its source's rate limit.
+ * a cookie reply instead) nor over its source's rate limit. A message
+ * sorted as one for a cookie reply has had its mac2 checked already.
  */
 static bool wgp_hs_worth(struct wgp_plane *plane, struct sk_buff *skb,
-			 bool under_load)
+			 u8 verdict, bool under_load)
 {
 	struct wgp_plane_engine *eng = &plane->eng;
 	enum wgp_cookie_mac_state mac;
 
-	mac = wgp_cookie_validate(plane, skb, skb->data, skb->len, under_load);
+	mac = wgp_cookie_validate(plane, skb, skb->data, skb->len,
+				  under_load && verdict != WGP_HS_COOKIE);
 	if (mac == WGP_MAC_INVALID) {
 		wgp_count(plane, WGPLANES_CNT_DROP_BAD_MAC1);
 		return false;
@@ -369,7 +371,7 @@ static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 		     (verdict == WGP_HS_UNCHECKED &&
 		      time_before(jiffies,
 				  READ_ONCE(plane->eng.under_load_until)));
-	if (!wgp_hs_worth(plane, skb, under_load))
+	if (!wgp_hs_worth(plane, skb, verdict, under_load))
 		return;
 
 	if (type == WGP_MSG_INITIATION)

@@ -30,6 +30,15 @@ static void wgp_label_key(u8 out[WGP_HASH_LEN], const u8 label[8],
 	blake2s_final(&st, out);
 }
 
+/* The keys of mac1 and of cookie replies for (or from) public key pub. */
+static void wgp_label_keys(u8 mac1_key[WGP_HASH_LEN],
+			   u8 cookie_key[WGP_HASH_LEN],
+			   const u8 pub[WGP_KEY_LEN])
+{
+	wgp_label_key(mac1_key, wgp_label_mac1, pub);
+	wgp_label_key(cookie_key, wgp_label_cookie, pub);
+}
+
 void wgp_cookie_checker_init(struct wgp_cookie_checker *checker)
 {
 	static const u8 none[WGP_KEY_LEN];
@@ -43,15 +52,13 @@ void wgp_cookie_checker_init(struct wgp_cookie_checker *checker)
 void wgp_cookie_checker_set_key(struct wgp_cookie_checker *checker,
 				const u8 pub[WGP_KEY_LEN])
 {
-	wgp_label_key(checker->mac1_key, wgp_label_mac1, pub);
-	wgp_label_key(checker->cookie_key, wgp_label_cookie, pub);
+	wgp_label_keys(checker->mac1_key, checker->cookie_key, pub);
 }
 
 void wgp_cookie_init(struct wgp_cookie *cookie, const u8 pub[WGP_KEY_LEN])
 {
 	spin_lock_init(&cookie->lock);
-	wgp_label_key(cookie->mac1_key, wgp_label_mac1, pub);
-	wgp_label_key(cookie->cookie_key, wgp_label_cookie, pub);
+	wgp_label_keys(cookie->mac1_key, cookie->cookie_key, pub);
 }
 
 /* One of the plane's keys, as its identity stands (the handshake work). */

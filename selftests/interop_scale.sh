@@ -52,8 +52,19 @@ timed() {
 		>> "$T/times"
 	return $rc
 }
+# show_times: what timed logged since, one line a command; a command
+# timed several times shows the median of its times, then each
 show_times() {
-	[ ! -s "$T/times" ] || sed "s|$T/||;s/^/# time: /" "$T/times"
+	[ ! -s "$T/times" ] || sed "s|$T/||" "$T/times" | python3 -c '
+import collections, statistics, sys
+t = collections.defaultdict(list)
+for line in sys.stdin:
+    what, ms = line.rsplit(":", 1)
+    t[what].append(int(ms.split()[0]))
+for what, v in t.items():
+    print("# time: %s: %s" % (what, "%d ms" % v[0] if len(v) == 1 else
+          "median %d ms of %s" % (statistics.median(v),
+                                  " ".join(map(str, v)))))'
 	: > "$T/times"
 }
 check "stock wg: setconf of $NPEERS peers" \
@@ -61,7 +72,7 @@ check "stock wg: setconf of $NPEERS peers" \
 check "DUT: setconf of $NPEERS peers" \
 	timed ip netns exec "$sb" "$DUT_WG" setconf "$DEV" "$T/big.conf"
 show_times
-# five rounds, stock and DUT in turn: the median of each is logged
+# five rounds, stock and DUT in turn: the median of each is shown
 for _ in 1 2 3 4 5; do
 	timed ip netns exec "$sa" wg show "$DEV" dump > "$T/stock.dump" || true
 	timed ip netns exec "$sb" "$DUT_WG" show "$DEV" dump > "$T/dut.dump" ||
@@ -69,17 +80,7 @@ for _ in 1 2 3 4 5; do
 	timed ip netns exec "$sa" wg show "$DEV" > "$T/stock.show" || true
 	timed ip netns exec "$sb" "$DUT_WG" show "$DEV" > "$T/dut.show" || true
 done
-python3 - "$T/times" <<'EOF'
-import collections, statistics, sys
-t = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    what, ms = line.rsplit(":", 1)
-    t[what].append(int(ms.split()[0]))
-for what in sorted(t):
-    print("# time: %s: median %d ms of %s" %
-          (what, statistics.median(t[what]), " ".join(map(str, t[what]))))
-EOF
-: > "$T/times"
+show_times
 check "stock and DUT show list the same $NPEERS peers" diff -q \
 	<(grep '^peer: ' "$T/stock.show" | sort) \
 	<(grep '^peer: ' "$T/dut.show" | sort)

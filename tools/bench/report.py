@@ -113,7 +113,8 @@ METHOD = {
              "retrans_pct = retransmits / segments; busy = the whole VM "
              "(both ends: it cannot be split, stock WireGuard's workers "
              "run on every CPU); flood = the rx_flood method at "
-             "params.guard_flood_bps into the hub, at the first burst; "
+             "params.guard_flood_bps into the hub, at the first burst, "
+             "with the limiters set to params.guard_flood_rate first; "
              "receive_cost_cores = busy - busy(sender baseline)",
 }
 
@@ -297,6 +298,7 @@ def guard(recs, params, ncpu):
     bursts = (params.get("guard_bursts") or "").split()
     out = {"rate_bps": rate, "bursts": bursts,
            "flood_offered_bps": params.get("guard_flood_bps"),
+           "flood_rate_bps": params.get("guard_flood_rate_bps"),
            "configs": {}, "flood": {}}
     for cfg in GUARD_CONFIGS:
         c = {}
@@ -390,6 +392,12 @@ def guard_targets(g):
     e = g.get("flood", {}).get("wgplanes")
     if e:
         v = e.get("ratio_rx_cost_scaled_vs_police")
+        pol = g.get("flood", {}).get("stock-police", {})
+        # a receive cost at or below zero: the sender's baseline cost more
+        # than a config with the receiver too, which is the host's noise
+        if (e.get("receive_cost_scaled_cores") or 0) <= 0 or \
+           (pol.get("receive_cost_scaled_cores") or 0) <= 0:
+            v = None
         out.append({"target": "wgplanes receive cost (scaled) under the UDP "
                     "flood <= 0.5x stock + tc police", "value": v,
                     "pass": None if v is None else v <= 0.5})
@@ -759,9 +767,14 @@ def guard_table(res):
     fl = g.get("flood") or {}
     if fl:
         out.append("")
-        out.append("   UDP flood into the guarded host, offered %s Mbit/s "
-                   "(10x R), burst %s; CPU in cores of %s" %
+        fr = g.get("flood_rate_bps") or rate
+        out.append("   UDP flood into the guarded host, offered %s Mbit/s, "
+                   "the limiters at %s Mbit/s (%sx), burst %s; CPU in cores "
+                   "of %s" %
                    (fmt((g.get("flood_offered_bps") or 0) / 1e6, "%.0f"),
+                    fmt(fr / 1e6 if fr else None, "%.0f"),
+                    fmt((g.get("flood_offered_bps") or 0) / fr
+                        if fr else None, "%.0f"),
                     (g.get("bursts") or ["?"])[0], p.get("cpus")))
         w = (-13, 6, 6, 6, 6, 8, 7, 8, 9, 6, 7, 7, -1)
         out.append(cols(w, ("config", "busy", "cpu0", "cpu1", "sirq",

@@ -28,6 +28,8 @@
 #    the plane consumed its initiation;
 #  * the handshake queue is empty at the end; the session pings;
 #  * no kernel report and no leak (test_end).
+# The log shows the stock peer's handshake messages (selftests/hs_timeline.py):
+# which of its initiations got a cookie reply, which a response.
 #
 #   ns $P: fleet0 (fleet0-mgmt 192.168.77.1, port 51821)
 #          veth ps 10.0.1.1 -- ns $S: wg0 (stock, port 51900) 192.168.77.2
@@ -36,7 +38,7 @@
 . "$(dirname "$0")/lib_wg.sh"
 
 require_interop
-require_cmd taskset python3
+require_cmd taskset python3 tcpdump
 [ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
 PORT=51821
 T=$WG_TMP
@@ -80,6 +82,12 @@ wait "$flood" 2>/dev/null || true
 mu=$(python3 -c "print(max(5, int(($c1 - $c0) * 1e9 / ($t1 - $t0))))")
 log "the plane answers $mu initiations a second; the flood goes on at $((3 * mu))"
 flood $((3 * mu)) 400
+# what the stock peer sends and gets, for the log
+s tcpdump -i vs -U -n -w "$T/peer.pcap" udp port 51900 >"$T/tcpdump.log" 2>&1 &
+capture=$!
+at_exit "kill $capture 2>/dev/null"
+wait_until 30 grep -q "listening on" "$T/tcpdump.log" ||
+	fail "tcpdump did not start"
 sleep 10
 
 hs0=$(pv handshake_init_rx)
@@ -89,6 +97,10 @@ check "the stock peer completes a handshake during the flood" \
 	wait_until 150 ping_once
 log "ping after $((SECONDS - t0)) s; handshake_init_rx $hs0 -> $(pv handshake_init_rx)"
 check "the flood is still running" kill -0 "$flood"
+kill "$capture" 2>/dev/null || true
+wait "$capture" 2>/dev/null || true
+log "the stock peer's handshake messages:"
+log "$(python3 "$SELFTESTS_DIR/hs_timeline.py" "$T/peer.pcap" 10.0.1.2)"
 check_output "the plane consumed the peer's initiation" '^[1-9]' \
 	pv handshake_init_rx
 kill "$flood" 2>/dev/null || true

@@ -16,6 +16,7 @@
 #include <net/icmp.h>
 #include <net/ip_tunnels.h>
 #include <net/dst_metadata.h>
+#include <net/sock.h>
 #ifdef COMPAT_HAVE_NET_GSO_H
 #include <net/gso.h>
 #endif
@@ -65,6 +66,13 @@ static struct wgp_qbound *wgp_staged_bound(struct wgp_plane *plane,
 					   struct sk_buff *skb)
 {
 	return WGP_TX_CB(skb)->waits ? &plane->eng.waitq : &plane->eng.encq;
+}
+
+/* A packet of a full socket other than TCP's: it keeps its owner. */
+static bool wgp_owner_kept(const struct sk_buff *skb)
+{
+	return skb->sk && sk_fullsock(skb->sk) &&
+	       skb->sk->sk_protocol != IPPROTO_TCP;
 }
 
 netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
@@ -133,18 +141,22 @@ netdev_tx_t wgp_xmit(struct sk_buff *skb, struct net_device *dev)
 	limit = READ_ONCE(plane->policy.txq_len);
 	waits = wgp_peer_waits(peer);
 	/*
-	 * What the plane holds lets go of its socket's buffer, as stock
-	 * WireGuard's packets do: else TCP small queues would let a stream
-	 * have only about a millisecond of data in the plane's pipeline,
-	 * and one stream would run at that pipeline's latency. A packet
-	 * that waits for a handshake, perhaps forever, must let go too, or
-	 * a socket that also sends to live peers would be blocked by a
-	 * dead one. Only a guarded plane keeps the owner of a packet that
-	 * has a session: its hold on transmit is felt by the sender as a
-	 * full send buffer. (A full staging stops the device queue, below:
-	 * what waits in the qdisc still has its owner.)
+	 * A TCP packet the plane holds lets go of its socket's buffer: else
+	 * TCP small queues would let a stream have only about a millisecond
+	 * of data in the plane's pipeline, and one stream would run at that
+	 * pipeline's latency. Any other keeps its owner until it is sent,
+	 * as on a NIC: a UDP sender faster than the plane is held back by
+	 * its send buffer, where it would otherwise fill the stopped device
+	 * queue's qdisc and lose a sixth of what it sent to its AQM. A
+	 * packet that waits for a handshake, perhaps forever, lets go (so
+	 * do those staged when a session ends, wgp_staged_orphan()), or a
+	 * socket that also sends to live peers would be blocked by a dead
+	 * one. A guarded plane keeps the owner of any packet that has a
+	 * session: its hold on transmit is felt by the sender as a full
+	 * send buffer.
 	 */
-	orphan = waits || !READ_ONCE(plane->guard.rate);
+	orphan = waits || (!READ_ONCE(plane->guard.rate) &&
+			   !wgp_owner_kept(skb));
 	skb_list_walk_safe(skb, seg, next) {
 		skb_mark_not_on_list(seg);
 		staged = skb_queue_len_lockless(&peer->eng.staged);
@@ -524,6 +536,21 @@ static struct sk_buff *wgp_keepalive_skb(struct wgp_peer *peer)
 	return skb;
 }
 
+/*
+ * The staged packets now wait for a session, perhaps forever: they let go
+ * of their sockets' buffers, as a packet that waited from the start does.
+ */
+static void wgp_staged_orphan(struct wgp_peer *peer)
+{
+	struct sk_buff_head *staged = &peer->eng.staged;
+	struct sk_buff *skb;
+
+	spin_lock_bh(&staged->lock);
+	skb_queue_walk(staged, skb)
+		skb_orphan(skb);
+	spin_unlock_bh(&staged->lock);
+}
+
 /* A packet that waited for a handshake goes in flight: so does its charge. */
 static void wgp_stop_waiting(struct wgp_plane *plane, struct sk_buff *skb)
 {
@@ -561,6 +588,7 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 	if (!kp) {
 		/* no hold on the device queue for a peer without a session */
 		wgp_guard_tx_room(peer->plane);
+		wgp_staged_orphan(peer);
 		/* packets wait for the handshake; a keepalive asks for one */
 		if (test_and_clear_bit(WGP_PF_KEEPALIVE, &eng->flags) ||
 		    !skb_queue_empty(&eng->staged))
@@ -583,6 +611,7 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 		if (unlikely(nonce >= WGP_REJECT_AFTER_MESSAGES)) {
 			/* it waits for the next session, holding nothing */
 			skb_queue_head(&eng->staged, skb);
+			wgp_staged_orphan(peer);
 			wgp_request_handshake(peer, false);
 			spent = true;
 			break;

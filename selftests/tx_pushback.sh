@@ -13,7 +13,15 @@
 # An unguarded plane peers with stock WireGuard. A real-time busy loop
 # holds one CPU, leaving it 100 us every 30 ms (cpu_hog_on in lib.sh),
 # while a sender on the other CPU sends TX_PUSHBACK_COUNT datagrams
-# (default 3000) through the plane as fast as a blocking socket lets it:
+# (default 3000) through the plane as fast as a blocking socket lets it.
+# First a socket with its default send buffer, the plane's qdisc the
+# default fq_codel: a datagram keeps its socket's buffer until the plane
+# has sent it, as on a NIC, so the sender is held back by that buffer,
+# and nothing waits in the qdisc, whose AQM would drop it (it did: a UDP
+# sender from a plane lost a sixth of what it sent there). Then a socket
+# whose send buffer (SO_SNDBUFFORCE 1 MiB: 2 MiB) holds more than the
+# staging and the packets in flight, the qdisc a FIFO (of 1000, more than
+# the rest of that buffer):
 #
 # 1. the plane's work runs on the held CPU only (cpus 1): its transmit
 #    work cannot keep up, the staging fills;
@@ -24,10 +32,12 @@
 #    so the staging fills again, rather than the plane's encryption queue
 #    (encqueue, 1024), which used to fill and drop (drop_encq_full).
 #
-# In both:
+# In all three:
 #
 # * the plane dropped none of them (drop_txq_full, drop_encq_full and the
 #   qdisc's drops stay where they were), and it sent every one;
+# * with the default send buffer, what the plane held for the peer stayed
+#   below txqueue (sampled): the staging never filled;
 # * in 1, the plane stopped its device queue meanwhile (sampled; in 2 the
 #   share of the held CPU, which the hog's pauses let it encrypt, can be
 #   enough for the plane to keep up);
@@ -52,34 +62,37 @@ TXQ=128
 
 attack_setup
 check "the session is up" pings "$S" 192.168.77.1 5
-# a FIFO qdisc, which only holds: fq_codel, the default, would drop what
-# waits in it for long, by its own rules
-check "the plane's qdisc: pfifo" tc -n "$P" qdisc replace dev $PL root \
-	pfifo limit 1000
 check "txqueue $TXQ" wgp set $PL txqueue $TXQ
+check "the plane's qdisc is the default, fq_codel" \
+	sh -c "tc -n $P qdisc show dev $PL | grep -q fq_codel"
 
 drops() { # the plane's transmit drops and its qdisc's
 	echo $(( $(plane_value "$P" $PL drop_txq_full) + \
 		 $(plane_value "$P" $PL drop_encq_full) + \
 		 $(tc -n "$P" -s qdisc show dev $PL |
-		   sed -n 's/.* dropped \([0-9]*\),.*/\1/p' |
+		   sed -n 's/.*(dropped \([0-9]*\),.*/\1/p' |
 		   awk '{ s += $1 } END { print s + 0 }') ))
 }
 
-# pushback NAME SENDER_CPU HELD_CPU [held]: N datagrams of 1000 bytes to
-# the stock side's discard port from a blocking socket on SENDER_CPU, while
-# HELD_CPU is held for 3 s; "held": the device queue must have stopped
+# pushback NAME SENDER_CPU HELD_CPU SNDBUF [held|below]: N datagrams of
+# 1000 bytes to the stock side's discard port from a blocking socket on
+# SENDER_CPU (its send buffer SNDBUF bytes, 0: the default), while
+# HELD_CPU is held for 3 s; "held": the device queue must have stopped;
+# "below": what the plane held for the peer must have stayed below txqueue
 pushback() {
-	local name=$1 cpu=$2 held_cpu=$3 drops0 sent0 drops1 sent1 rc
+	local name=$1 cpu=$2 held_cpu=$3 sndbuf=$4 drops0 sent0 drops1 sent1 rc
 	drops0=$(drops)
 	sent0=$(plane_value "$P" $PL tx_packets)
 	rm -f "$WG_TMP/sender.out"
 	taskset -pc "$cpu" $$ >/dev/null
 	cpu_hog_on "$held_cpu"
-	p taskset -c "$cpu" python3 - "$N" "$WG_TMP/sender.out" <<'PY' &
+	p taskset -c "$cpu" python3 - "$N" "$WG_TMP/sender.out" "$sndbuf" \
+		<<'PY' &
 import socket, sys
-n, out = int(sys.argv[1]), sys.argv[2]
+n, out, sndbuf = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if sndbuf:
+    s.setsockopt(socket.SOL_SOCKET, 32, sndbuf)  # SO_SNDBUFFORCE
 data = b"p" * 1000
 for i in range(n):
     s.sendto(data, ("192.168.77.2", 9))
@@ -113,9 +126,12 @@ PY
 	rc=0
 	wait $sender || rc=$?
 	check "$name: the sender finished" test $rc = 0
-	[ "${4:-}" != held ] ||
+	[ "${5:-}" != held ] ||
 		check "$name: the device queue was stopped meanwhile" \
 			test "$stopped" = 1
+	[ "${5:-}" != below ] ||
+		check "$name: the plane held less than txqueue for the peer" \
+			test "${most:-9999}" -lt $TXQ
 	all_sent() {
 		[ $(($(plane_value "$P" $PL tx_packets) - sent0)) -ge "$N" ]
 	}
@@ -132,7 +148,13 @@ PY
 }
 
 check "the plane's work on CPU 1 only" wgp set $PL cpus 1
-pushback "transmit work behind" 0 1 held
+pushback "default send buffer" 0 1 0 below
+
+# a FIFO qdisc, which only holds: fq_codel would drop what waits in it
+# for long, by its own rules
+check "the plane's qdisc: pfifo" tc -n "$P" qdisc replace dev $PL root \
+	pfifo limit 1000
+pushback "transmit work behind" 0 1 $((1 << 20)) held
 
 # the CPU of the peer's transmit work: it runs the transmit and the send
 # work of every packet, the other CPU every other packet's encryption
@@ -152,7 +174,7 @@ T=0 E=1
 [ $r1 -le $r0 ] || { T=1 E=0; }
 log "100 datagrams sent one by one: work runs cpu0 $r0, cpu1 $r1: the" \
 	"transmit work's CPU is $T"
-pushback "encryption behind" $T $E
+pushback "encryption behind" $T $E $((1 << 20))
 
 # a peer without a session (no endpoint answers): its packets wait for a
 # handshake, and beyond the staging bound they are dropped, not held

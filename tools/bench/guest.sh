@@ -82,8 +82,8 @@ GUARD_CONFIGS=${BENCH_GUARD_CONFIGS:-stock-police stock-ifb wgplanes}
 # the bench's burst, and 10 ms at the rate (the guard's own transmit burst)
 GUARD_BURSTS=${BENCH_GUARD_BURSTS:-$BURST ${RATE_BPS:+$((RATE_BPS / 800))}}
 # The UDP flood runs with the guard (and tc) at GUARD_FLOOD_RATE: ten times
-# 40 Mbit/s is more than a stock sender in this VM reaches (55-135 Mbit/s
-# measured), so at RATE the "10x flood" was 1.4-3x.
+# 40 Mbit/s is more than a stock sender in this VM reaches (55-281 Mbit/s
+# measured), so at RATE the "10x flood" was 1.4-3.8x.
 GUARD_FLOOD_RATE=${BENCH_GUARD_FLOOD_RATE:-10mbit}
 GUARD_FLOOD_RATE_BPS=$(bps "$GUARD_FLOOD_RATE") || GUARD_FLOOD_RATE_BPS=
 GUARD_FLOOD=${BENCH_GUARD_FLOOD:-${GUARD_FLOOD_RATE_BPS:+$((GUARD_FLOOD_RATE_BPS * 10))}}

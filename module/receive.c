@@ -346,6 +346,7 @@ static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 {
 	u32 type = le32_to_cpu(((struct wgp_msg_header *)skb->data)->type);
 	u8 verdict = WGP_RX_CB(skb)->state;
+	struct wgp_source from;
 	struct wgp_peer *peer;
 	bool under_load;
 
@@ -382,10 +383,10 @@ static void wgp_rx_handshake(struct wgp_plane *plane, struct sk_buff *skb)
 		wgp_count(plane, WGPLANES_CNT_DROP_HANDSHAKE_INVALID);
 		return;
 	}
-	wgp_socket_set_peer_endpoint_from_skb(peer, skb);
+	wgp_socket_peer_authenticated(peer, wgp_socket_source_of(skb, &from) ?
+					    NULL : &from, skb->len);
 	wgp_timers_any_authenticated_packet_received(peer);
 	wgp_timers_any_authenticated_packet_traversal(peer);
-	wgp_socket_peer_received(peer, skb->len);
 	wgp_link_count_rx(plane, skb->len);
 
 	if (type == WGP_MSG_INITIATION) {
@@ -545,13 +546,40 @@ void wgp_decrypt_worker(struct work_struct *work)
 }
 
 /*
+ * What the receive work learnt of its peer from a batch of authenticated
+ * messages, applied once for the batch (wgp_rx_seen_apply()): where the
+ * last came from, their bytes, and whether one carried data.
+ */
+struct wgp_rx_seen {
+	struct wgp_source from;
+	bool authentic, known, data;
+	u64 bytes;
+};
+
+static void wgp_rx_seen_apply(struct wgp_peer *peer, struct wgp_rx_seen *seen)
+{
+	if (!seen->authentic)
+		return;
+	wgp_socket_peer_authenticated(peer, seen->known ? &seen->from : NULL,
+				      seen->bytes);
+	wgp_timers_any_authenticated_packet_received(peer);
+	wgp_timers_any_authenticated_packet_traversal(peer);
+	if (seen->data)
+		wgp_timers_data_received(peer);
+	seen->authentic = false;
+	seen->data = false;
+	seen->bytes = 0;
+}
+
+/*
  * The receive work, in arrival order: a decrypted message (@state) is
  * checked, accounted and returned when it is to be delivered; else it is
  * consumed.
  */
 static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 				  struct wgp_keypair *kp, struct sk_buff *skb,
-				  u64 counter, u8 state)
+				  u64 counter, u8 state,
+				  struct wgp_rx_seen *seen)
 {
 	struct wgp_plane *plane = peer->plane;
 	unsigned int wire_len = WGP_RX_CB(skb)->wire_len;
@@ -572,15 +600,18 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 	}
 
 	/* authentic from here on */
-	wgp_socket_set_peer_endpoint_from_skb(peer, skb);
+	seen->authentic = true;
+	seen->known = !wgp_socket_source_of(skb, &seen->from);
+	seen->bytes += wire_len;
+	if (skb->len)
+		seen->data = true;
 	if (wgp_keypair_received_with(peer, kp)) {
+		/* the endpoint first: the transmit work sends to it now */
+		wgp_rx_seen_apply(peer, seen);
 		wgp_timers_handshake_complete(peer);
 		/* what waited for the confirmed keypair can go now */
 		wgp_peer_queue_work(peer, &peer->eng.tx_work);
 	}
-	wgp_timers_any_authenticated_packet_received(peer);
-	wgp_timers_any_authenticated_packet_traversal(peer);
-	wgp_socket_peer_received(peer, wire_len);
 
 	/* the initiator renews keys before the receive side must reject */
 	rcu_read_lock_bh();
@@ -599,7 +630,6 @@ static struct sk_buff *wgp_rx_one(struct wgp_peer *peer,
 		consume_skb(skb);
 		return NULL;
 	}
-	wgp_timers_data_received(peer);
 
 	if (!wgp_inner_ok(peer, skb))
 		goto drop;
@@ -649,23 +679,29 @@ static void wgp_rx_deliver(struct wgp_plane *plane, struct sk_buff_head *q)
 	local_bh_enable();
 }
 
-/* The receive list's head, if it is decrypted (or for us to decrypt). */
-static struct sk_buff *wgp_rx_ready(struct sk_buff_head *list, u8 *state)
+/*
+ * Takes up to max messages off the receive list's head while they are
+ * decrypted (or for us to decrypt), in order, under one lock.
+ */
+static unsigned int wgp_rx_take_ready(struct sk_buff_head *list,
+				      struct sk_buff_head *ready,
+				      unsigned int max)
 {
 	struct sk_buff *skb;
+	unsigned int n = 0;
 
 	spin_lock_bh(&list->lock);
-	skb = skb_peek(list);
-	if (skb) {
+	while (n < max && (skb = skb_peek(list))) {
 		/* pairs with the release in wgp_decrypt_one(): its bytes */
-		*state = smp_load_acquire(&WGP_RX_CB(skb)->state);
-		if (*state != WGP_RX_DECRYPTING)
-			__skb_unlink(skb, list);
-		else
-			skb = NULL;
+		if (smp_load_acquire(&WGP_RX_CB(skb)->state) ==
+		    WGP_RX_DECRYPTING)
+			break;
+		__skb_unlink(skb, list);
+		__skb_queue_tail(ready, skb);
+		n++;
 	}
 	spin_unlock_bh(&list->lock);
-	return skb;
+	return n;
 }
 
 void wgp_packet_rx_worker(struct work_struct *work)
@@ -673,31 +709,36 @@ void wgp_packet_rx_worker(struct work_struct *work)
 	struct wgp_peer *peer = container_of(work, struct wgp_peer,
 					     eng.rx_work);
 	struct wgp_plane *plane = peer->plane;
-	struct sk_buff_head batch;
+	struct sk_buff_head ready, batch;
+	struct wgp_rx_seen seen = {};
 	struct wgp_keypair *kp;
 	struct sk_buff *skb;
 	u64 counter;
 	u8 state;
 
+	__skb_queue_head_init(&ready);
 	__skb_queue_head_init(&batch);
 	mutex_lock(&peer->eng.rx_lock);
 	wgp_plane_work_ran(plane);
-	while ((skb = wgp_rx_ready(&peer->eng.rx_queue, &state))) {
-		wgp_qbound_release(&plane->eng.decq, WGP_RX_CB(skb)->charge);
-		if (state == WGP_RX_UNDONE)
-			state = wgp_rx_decrypt(skb);
-		kp = WGP_RX_CB(skb)->keypair;
-		counter = WGP_RX_CB(skb)->counter;
-		skb = wgp_rx_one(peer, kp, skb, counter, state);
-		wgp_keypair_put(kp);
-		if (skb)
-			__skb_queue_tail(&batch, skb);
-		if (skb_queue_len(&batch) >= WGP_RX_BATCH) {
-			wgp_rx_deliver(plane, &batch);
-			cond_resched();
+	while (wgp_rx_take_ready(&peer->eng.rx_queue, &ready, WGP_RX_BATCH)) {
+		while ((skb = __skb_dequeue(&ready))) {
+			wgp_qbound_release(&plane->eng.decq,
+					   WGP_RX_CB(skb)->charge);
+			/* no longer written: it was off every ring */
+			state = WGP_RX_CB(skb)->state;
+			if (state == WGP_RX_UNDONE)
+				state = wgp_rx_decrypt(skb);
+			kp = WGP_RX_CB(skb)->keypair;
+			counter = WGP_RX_CB(skb)->counter;
+			skb = wgp_rx_one(peer, kp, skb, counter, state, &seen);
+			wgp_keypair_put(kp);
+			if (skb)
+				__skb_queue_tail(&batch, skb);
 		}
+		wgp_rx_seen_apply(peer, &seen);
+		wgp_rx_deliver(plane, &batch);
+		cond_resched();
 	}
-	wgp_rx_deliver(plane, &batch);
 	mutex_unlock(&peer->eng.rx_lock);
 }
 

@@ -31,6 +31,8 @@
 #define WGP_MAX_SG	(MAX_SKB_FRAGS + 8)
 /* The DS field of handshake messages, stock's: AF41 */
 #define WGP_HANDSHAKE_DS	0x88
+/* Packets per batch of the transmit work and of the send work */
+#define WGP_TX_BATCH	32
 
 static void wgp_icmp_unreach(struct sk_buff *skb)
 {
@@ -279,52 +281,77 @@ static bool wgp_encrypt(struct wgp_plane *plane, struct sk_buff *skb)
 	return true;
 }
 
-/* The send work: one in-flight packet leaves, or is dropped. */
-static void wgp_send_one(struct wgp_peer *peer, struct sk_buff *skb)
+/* The send work: a batch of in-flight packets leaves in order. */
+static void wgp_send_batch(struct wgp_peer *peer, struct sk_buff_head *ready)
 {
 	struct wgp_plane *plane = peer->plane;
-	struct wgp_tx_cb *cb = WGP_TX_CB(skb);
-	struct wgp_keypair *kp = cb->keypair;
-	unsigned int len = cb->plain_len, wire_len = skb->len;
-	int ret;
-
-	wgp_qbound_release(&plane->eng.encq, cb->charge);
-	if (cb->state != WGP_TX_READY) {
-		kfree_skb(skb);		/* counted when it failed */
-		goto out;
-	}
-	ret = wgp_socket_send_skb_to_peer(peer, skb, cb->ds);
-	if (ret) {
-		wgp_count_send_error(plane, ret);
-		goto out;
-	}
-	wgp_link_count_tx(plane, wire_len);
-	if (len) {
-		wgp_count(plane, WGPLANES_CNT_TX_PACKETS);
-		wgp_count_add(plane, WGPLANES_CNT_TX_BYTES, len);
-		wgp_timers_data_sent(peer);
-	}
-	wgp_timers_any_authenticated_packet_sent(peer);
-	wgp_timers_any_authenticated_packet_traversal(peer);
-out:
-	wgp_keypair_put(kp);
-}
-
-/* The in-flight list's head, if it is encrypted (or failed). */
-static struct sk_buff *wgp_inflight_ready(struct sk_buff_head *list)
-{
+	bool data = false, sent = false;
+	struct wgp_send_batch sb;
 	struct sk_buff *skb;
 
+	wgp_socket_batch_begin(peer, &sb);
+	/* the batch leaves in one BH-off section: the link takes it at once */
+	rcu_read_lock_bh();
+	while ((skb = __skb_dequeue(ready))) {
+		struct wgp_tx_cb *cb = WGP_TX_CB(skb);
+		struct wgp_keypair *kp = cb->keypair;
+		unsigned int len = cb->plain_len, wire_len = skb->len;
+		int ret;
+
+		wgp_qbound_release(&plane->eng.encq, cb->charge);
+		if (cb->state != WGP_TX_READY) {
+			kfree_skb(skb);		/* counted when it failed */
+			goto next;
+		}
+		ret = wgp_socket_batch_send(&sb, skb, cb->ds);
+		if (ret) {
+			wgp_count_send_error(plane, ret);
+			goto next;
+		}
+		wgp_link_count_tx(plane, wire_len);
+		sent = true;
+		if (len) {
+			wgp_count(plane, WGPLANES_CNT_TX_PACKETS);
+			wgp_count_add(plane, WGPLANES_CNT_TX_BYTES, len);
+			data = true;
+		}
+next:
+		wgp_keypair_put(kp);
+	}
+	rcu_read_unlock_bh();
+	wgp_socket_batch_end(&sb);
+	/* the timers see the batch as one event: it left at once */
+	if (data)
+		wgp_timers_data_sent(peer);
+	if (sent) {
+		wgp_timers_any_authenticated_packet_sent(peer);
+		wgp_timers_any_authenticated_packet_traversal(peer);
+	}
+}
+
+/*
+ * Takes up to max packets off the in-flight list's head while they are
+ * encrypted (or failed), in order.
+ */
+static unsigned int wgp_inflight_take_ready(struct sk_buff_head *list,
+					    struct sk_buff_head *ready,
+					    unsigned int max)
+{
+	struct sk_buff *skb;
+	unsigned int n = 0;
+
 	spin_lock_bh(&list->lock);
-	skb = skb_peek(list);
-	/* pairs with the release in wgp_encrypt_one(): sees its bytes */
-	if (skb && smp_load_acquire(&WGP_TX_CB(skb)->state) !=
-		   WGP_TX_ENCRYPTING)
+	while (n < max && (skb = skb_peek(list))) {
+		/* pairs with the release in wgp_encrypt_one(): sees its bytes */
+		if (smp_load_acquire(&WGP_TX_CB(skb)->state) ==
+		    WGP_TX_ENCRYPTING)
+			break;
 		__skb_unlink(skb, list);
-	else
-		skb = NULL;
+		__skb_queue_tail(ready, skb);
+		n++;
+	}
 	spin_unlock_bh(&list->lock);
-	return skb;
+	return n;
 }
 
 /*
@@ -378,12 +405,14 @@ void wgp_packet_send_worker(struct work_struct *work)
 {
 	struct wgp_peer *peer = container_of(work, struct wgp_peer,
 					     eng.send_work);
-	struct sk_buff *skb;
+	struct sk_buff_head ready;
 
+	__skb_queue_head_init(&ready);
 	mutex_lock(&peer->eng.send_lock);
 	wgp_plane_work_ran(peer->plane);
-	while ((skb = wgp_inflight_ready(&peer->eng.inflight))) {
-		wgp_send_one(peer, skb);
+	while (wgp_inflight_take_ready(&peer->eng.inflight, &ready,
+				       WGP_TX_BATCH)) {
+		wgp_send_batch(peer, &ready);
 		cond_resched();
 	}
 	mutex_unlock(&peer->eng.send_lock);
@@ -426,16 +455,15 @@ void wgp_encrypt_worker(struct work_struct *work)
 
 /*
  * One batch of the transmit work: packets with their nonces, those this
- * CPU encrypts, and the CPUs whose encryption work is to be woken. Waking
- * each CPU once per batch, not once per packet, spares a wake-up per
- * packet; encrypting this CPU's share after the wake-ups lets the others
- * start first.
+ * CPU encrypts, and the CPUs whose encryption work is to be woken. The
+ * batch goes in flight under one lock; waking each CPU once per batch,
+ * not once per packet, spares a wake-up per packet; encrypting this CPU's
+ * share after the wake-ups lets the others start first.
  */
-#define WGP_TX_BATCH	32
-
 struct wgp_tx_batch {
 	unsigned int n, n_mine, n_kick;
-	struct sk_buff *mine[WGP_TX_BATCH];
+	/* the batch; once dispatched, its first n_mine are this CPU's */
+	struct sk_buff *skb[WGP_TX_BATCH];
 	int kick[WGP_TX_BATCH];
 };
 
@@ -446,9 +474,9 @@ static void wgp_batch_reset(struct wgp_tx_batch *b)
 	b->n_kick = 0;
 }
 
-/* Puts a packet in flight with its nonce: on the peer's list, in order. */
-static void wgp_inflight_add(struct wgp_peer *peer, struct wgp_keypair *kp,
-			     struct sk_buff *skb, u64 nonce)
+/* A packet with its nonce, ready to go in flight. */
+static void wgp_inflight_prepare(struct wgp_keypair *kp, struct sk_buff *skb,
+				 u64 nonce)
 {
 	struct wgp_tx_cb *cb = WGP_TX_CB(skb);
 
@@ -457,51 +485,68 @@ static void wgp_inflight_add(struct wgp_peer *peer, struct wgp_keypair *kp,
 	cb->plain_len = skb->len;
 	cb->ds = 0;
 	cb->state = WGP_TX_ENCRYPTING;
+}
+
+/* Puts a packet in flight with its nonce: on the peer's list, in order. */
+static void wgp_inflight_add(struct wgp_peer *peer, struct wgp_keypair *kp,
+			     struct sk_buff *skb, u64 nonce)
+{
+	wgp_inflight_prepare(kp, skb, nonce);
 	atomic_inc(&peer->eng.enc_pending);
 	skb_queue_tail(&peer->eng.inflight, skb);
 }
 
 /*
- * Puts a packet in flight and on the encryption ring of the plane's next
- * CPU, or on this batch's own share when that is this CPU or its ring is
- * full.
+ * Puts the batch in flight, then each packet on the encryption ring of the
+ * plane's next CPU, or on this batch's own share when that is this CPU or
+ * its ring is full. A packet on a ring may be sent and freed at once.
  */
-static void wgp_dispatch(struct wgp_peer *peer, struct wgp_keypair *kp,
-			 struct sk_buff *skb, u64 nonce,
-			 struct wgp_tx_batch *b)
+static void wgp_batch_dispatch(struct wgp_peer *peer, struct wgp_tx_batch *b)
 {
+	struct sk_buff_head *inflight = &peer->eng.inflight;
 	struct wgp_plane *plane = peer->plane;
-	unsigned int i;
+	unsigned int i, j;
 	int cpu;
 
-	wgp_inflight_add(peer, kp, skb, nonce);
-	cpu = wgp_plane_next_cpu(plane, peer->eng.enc_cpu);
-	peer->eng.enc_cpu = cpu;
-	b->n++;
-	if (cpu == raw_smp_processor_id() ||
-	    unlikely(ptr_ring_produce_bh(&per_cpu_ptr(plane->eng.enc,
-						      cpu)->ring, skb))) {
-		b->mine[b->n_mine++] = skb;
-		return;
+	atomic_add(b->n, &peer->eng.enc_pending);
+	spin_lock_bh(&inflight->lock);
+	for (i = 0; i < b->n; i++)
+		__skb_queue_tail(inflight, b->skb[i]);
+	spin_unlock_bh(&inflight->lock);
+
+	for (i = 0; i < b->n; i++) {
+		cpu = wgp_plane_next_cpu(plane, peer->eng.enc_cpu);
+		peer->eng.enc_cpu = cpu;
+		if (cpu == raw_smp_processor_id() ||
+		    unlikely(ptr_ring_produce_bh(&per_cpu_ptr(plane->eng.enc,
+							      cpu)->ring,
+						 b->skb[i]))) {
+			b->skb[b->n_mine++] = b->skb[i];	/* n_mine <= i */
+			continue;
+		}
+		for (j = 0; j < b->n_kick; j++)
+			if (b->kick[j] == cpu)
+				break;
+		if (j == b->n_kick)
+			b->kick[b->n_kick++] = cpu;
 	}
-	for (i = 0; i < b->n_kick; i++)
-		if (b->kick[i] == cpu)
-			return;
-	b->kick[b->n_kick++] = cpu;
 }
 
-/* Wakes the batch's encryption CPUs, then encrypts this CPU's share. */
+/* Dispatches the batch, wakes its encryption CPUs, encrypts this CPU's share. */
 static void wgp_batch_run(struct wgp_peer *peer, struct wgp_tx_batch *b)
 {
 	struct wgp_plane *plane = peer->plane;
 	unsigned int i;
 
+	if (!b->n)
+		return;
+	wgp_batch_dispatch(peer, b);
 	for (i = 0; i < b->n_kick; i++)
 		wgp_plane_queue_work(plane, b->kick[i],
 				     &per_cpu_ptr(plane->eng.enc,
 						  b->kick[i])->work);
 	for (i = 0; i < b->n_mine; i++)
-		wgp_encrypt_one(peer, b->mine[i]);
+		wgp_encrypt_one(peer, b->skb[i]);
 	wgp_batch_reset(b);
 }
 
@@ -563,24 +608,54 @@ static void wgp_stop_waiting(struct wgp_plane *plane, struct sk_buff *skb)
 	}
 }
 
+/* Takes up to max staged packets, in order, under one lock. */
+static unsigned int wgp_staged_take(struct sk_buff_head *staged,
+				    struct sk_buff_head *todo,
+				    unsigned int max)
+{
+	struct sk_buff *skb;
+	unsigned int n = 0;
+
+	spin_lock_bh(&staged->lock);
+	while (n < max && (skb = __skb_dequeue(staged))) {
+		__skb_queue_tail(todo, skb);
+		n++;
+	}
+	spin_unlock_bh(&staged->lock);
+	return n;
+}
+
+/* Staged packets taken and not put in flight go back to the head, in order. */
+static void wgp_staged_untake(struct sk_buff_head *staged,
+			      struct sk_buff_head *todo)
+{
+	if (skb_queue_empty(todo))
+		return;
+	spin_lock_bh(&staged->lock);
+	skb_queue_splice_init(todo, staged);
+	spin_unlock_bh(&staged->lock);
+}
+
 /*
  * Takes the staged packets in order and puts them in flight, each with the
- * next nonce of the current keypair.
+ * next nonce of the current keypair, a batch at a time.
  */
 static void wgp_packet_tx(struct wgp_peer *peer)
 {
 	struct wgp_peer_engine *eng = &peer->eng;
 	struct wgp_tx_batch batch, *b = &batch;
+	struct sk_buff_head todo;
 	struct wgp_keypair *kp;
-	u32 max = wgp_inflight_max(peer->plane);
+	u32 max = wgp_inflight_max(peer->plane), room;
 	struct sk_buff *skb;
-	bool sent = false, spent = false;
+	bool sent = false, spent = false, held = false;
 	u64 nonce;
 
 	rcu_read_lock_bh();
 	kp = wgp_keypair_current_get(peer);
 	rcu_read_unlock_bh();
 	wgp_batch_reset(b);
+	__skb_queue_head_init(&todo);
 	if (kp && !wgp_keypair_usable(kp)) {
 		wgp_keypair_put(kp);
 		kp = NULL;
@@ -600,31 +675,39 @@ static void wgp_packet_tx(struct wgp_peer *peer)
 	     atomic64_read(&kp->send_counter) >= WGP_REKEY_AFTER_MESSAGES))
 		wgp_request_handshake(peer, false);
 
-	while (!wgp_inflight_full(peer, max) &&
-	       (skb = skb_dequeue(&eng->staged))) {
-		/* the guard requeues this work when it may go on */
-		if (!wgp_guard_tx_take(peer, skb->len)) {
-			skb_queue_head(&eng->staged, skb);
+	while (!held && !spent && !wgp_inflight_full(peer, max)) {
+		room = max - skb_queue_len_lockless(&eng->inflight);
+		if (!wgp_staged_take(&eng->staged, &todo,
+				     min_t(u32, room, WGP_TX_BATCH)))
 			break;
+		while ((skb = __skb_dequeue(&todo))) {
+			/* the guard requeues this work when it may go on */
+			if (!wgp_guard_tx_take(peer, skb->len)) {
+				__skb_queue_head(&todo, skb);
+				held = true;
+				break;
+			}
+			nonce = atomic64_inc_return(&kp->send_counter) - 1;
+			if (unlikely(nonce >= WGP_REJECT_AFTER_MESSAGES)) {
+				/* it waits for the next session */
+				__skb_queue_head(&todo, skb);
+				spent = true;
+				break;
+			}
+			wgp_stop_waiting(peer->plane, skb);
+			wgp_inflight_prepare(kp, skb, nonce);
+			b->skb[b->n++] = skb;
+			sent = true;
 		}
-		nonce = atomic64_inc_return(&kp->send_counter) - 1;
-		if (unlikely(nonce >= WGP_REJECT_AFTER_MESSAGES)) {
-			/* it waits for the next session, holding nothing */
-			skb_queue_head(&eng->staged, skb);
-			wgp_staged_orphan(peer);
-			wgp_request_handshake(peer, false);
-			spent = true;
-			break;
-		}
-		wgp_stop_waiting(peer->plane, skb);
-		wgp_dispatch(peer, kp, skb, nonce, b);
-		sent = true;
-		if (b->n == WGP_TX_BATCH) {
-			wgp_batch_run(peer, b);
-			cond_resched();
-		}
+		wgp_staged_untake(&eng->staged, &todo);
+		wgp_batch_run(peer, b);
+		cond_resched();
 	}
-	wgp_batch_run(peer, b);
+	if (spent) {
+		/* what waits for the next session holds nothing */
+		wgp_staged_orphan(peer);
+		wgp_request_handshake(peer, false);
+	}
 	if (spent || skb_queue_len(&eng->staged) <
 		     READ_ONCE(peer->plane->policy.txq_len) / 2)
 		wgp_guard_tx_room(peer->plane);

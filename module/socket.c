@@ -25,11 +25,6 @@
 #include "socket.h"
 #include "queueing.h"
 
-union wgp_src {
-	__be32 v4;
-	struct in6_addr v6;
-};
-
 /*
  * The route cache of a peer is only valid for the endpoint and source it was
  * filled for. Every change of those bumps ep_gen under ep_lock; a sender
@@ -255,38 +250,67 @@ static void wgp_route_forget(struct wgp_peer_engine *eng)
 	dst_cache_reset(&eng->dst_cache);
 }
 
+/*
+ * The endpoint, the source address and the route's generation are read
+ * once for a batch, and what was sent is counted once: one lock round per
+ * batch rather than three per packet.
+ */
+void wgp_socket_batch_begin(struct wgp_peer *peer, struct wgp_send_batch *b)
+{
+	struct wgp_peer_engine *eng = &peer->eng;
+
+	b->peer = peer;
+	b->bytes = 0;
+	spin_lock_bh(&eng->ep_lock);
+	/* read under ep_lock: roaming changes both under it */
+	wgp_peer_get_endpoint(peer, &b->ep);
+	if (!wgp_endpoint_eq(&b->ep, &eng->cached_ep)) {
+		wgp_endpoint_cache(&eng->cached_ep, &b->ep);
+		wgp_route_forget(eng);
+	}
+	memcpy(&b->src, &eng->src, sizeof(b->src));
+	b->gen = eng->ep_gen;
+	spin_unlock_bh(&eng->ep_lock);
+}
+
+/* Under rcu_read_lock_bh(), the batch's one BH-off section. */
+int wgp_socket_batch_send(struct wgp_send_batch *b, struct sk_buff *skb,
+			  u8 ds)
+{
+	struct wgp_route_cache rc = { .eng = &b->peer->eng, .gen = b->gen };
+	unsigned int len = skb->len;
+	int ret;
+
+	ret = wgp_send(b->peer->plane, skb, &b->ep, &b->src, &rc, ds);
+	if (!ret)
+		b->bytes += len;
+	return ret;
+}
+
+void wgp_socket_batch_end(struct wgp_send_batch *b)
+{
+	struct wgp_peer_engine *eng = &b->peer->eng;
+
+	if (!b->bytes)
+		return;
+	spin_lock_bh(&eng->ep_lock);
+	if (eng->ep_gen == b->gen)
+		memcpy(&eng->src, &b->src, sizeof(b->src));
+	WRITE_ONCE(b->peer->tx_bytes, b->peer->tx_bytes + b->bytes);
+	spin_unlock_bh(&eng->ep_lock);
+}
+
 int wgp_socket_send_skb_to_peer(struct wgp_peer *peer, struct sk_buff *skb,
 				u8 ds)
 {
-	struct wgp_peer_engine *eng = &peer->eng;
-	struct wgp_route_cache rc = { .eng = eng };
-	unsigned int len = skb->len;
-	union wgp_endpoint ep;
-	union wgp_src src;
+	struct wgp_send_batch b;
 	int ret;
 
-	spin_lock_bh(&eng->ep_lock);
-	/* read under ep_lock: roaming changes both under it */
-	wgp_peer_get_endpoint(peer, &ep);
-	if (!wgp_endpoint_eq(&ep, &eng->cached_ep)) {
-		wgp_endpoint_cache(&eng->cached_ep, &ep);
-		wgp_route_forget(eng);
-	}
-	memcpy(&src, &eng->src, sizeof(src));
-	rc.gen = eng->ep_gen;
-	spin_unlock_bh(&eng->ep_lock);
-
+	wgp_socket_batch_begin(peer, &b);
 	rcu_read_lock_bh();
-	ret = wgp_send(peer->plane, skb, &ep, &src, &rc, ds);
+	ret = wgp_socket_batch_send(&b, skb, ds);
 	rcu_read_unlock_bh();
-
-	spin_lock_bh(&eng->ep_lock);
-	if (!ret) {
-		if (eng->ep_gen == rc.gen)
-			memcpy(&eng->src, &src, sizeof(src));
-		WRITE_ONCE(peer->tx_bytes, peer->tx_bytes + len);
-	}
-	spin_unlock_bh(&eng->ep_lock);
+	wgp_socket_batch_end(&b);
 	return ret;
 }
 
@@ -312,9 +336,11 @@ int wgp_socket_send_buffer_to_peer(struct wgp_peer *peer, const void *buf,
 	return wgp_socket_send_skb_to_peer(peer, skb, ds);
 }
 
-static int wgp_endpoint_from_skb(struct sk_buff *skb, union wgp_endpoint *ep,
-				 union wgp_src *local)
+int wgp_socket_source_of(struct sk_buff *skb, struct wgp_source *s)
 {
+	union wgp_endpoint *ep = &s->ep;
+	union wgp_src *local = &s->local;
+
 	memset(ep, 0, sizeof(*ep));
 	memset(local, 0, sizeof(*local));
 	if (skb->protocol == htons(ETH_P_IP)) {
@@ -339,60 +365,50 @@ static int wgp_endpoint_from_skb(struct sk_buff *skb, union wgp_endpoint *ep,
 int wgp_socket_send_reply(struct wgp_plane *plane, struct sk_buff *in_skb,
 			  const void *buf, size_t len)
 {
-	union wgp_endpoint ep;
-	union wgp_src src;
+	struct wgp_source from;
 	struct sk_buff *skb;
 	int ret;
 
-	if (wgp_endpoint_from_skb(in_skb, &ep, &src))
+	if (wgp_socket_source_of(in_skb, &from))
 		return -EINVAL;
 	skb = wgp_buffer_skb(buf, len);
 	if (!skb)
 		return -ENOMEM;
 	rcu_read_lock_bh();
-	ret = wgp_send(plane, skb, &ep, &src, NULL, 0);
+	ret = wgp_send(plane, skb, &from.ep, &from.local, NULL, 0);
 	rcu_read_unlock_bh();
 	return ret;
 }
 
 /*
- * An authenticated packet came from skb's source to skb's destination: the
- * peer's endpoint and our sticky source follow it at once, and the route
- * cached for the old ones is dropped.
+ * The peer's endpoint and our sticky source follow the last authenticated
+ * packet at once, and the route cached for the old ones is dropped. The
+ * bytes are counted under the lock the transmit side counts under: the
+ * handshake work and the receive work may count at once.
  */
-void wgp_socket_set_peer_endpoint_from_skb(struct wgp_peer *peer,
-					   struct sk_buff *skb)
+void wgp_socket_peer_authenticated(struct wgp_peer *peer,
+				   const struct wgp_source *from, u64 bytes)
 {
 	struct wgp_peer_engine *eng = &peer->eng;
-	union wgp_endpoint ep, cur;
+	union wgp_endpoint cur;
 	struct sockaddr_in6 c;
-	union wgp_src local;
 
-	if (wgp_endpoint_from_skb(skb, &ep, &local))
-		return;
 	spin_lock_bh(&eng->ep_lock);
+	WRITE_ONCE(peer->rx_bytes, peer->rx_bytes + bytes);
+	if (!from)
+		goto out;
 	wgp_peer_get_endpoint(peer, &cur);
 	wgp_endpoint_cache(&c, &cur);
-	if (!wgp_endpoint_eq(&ep, &c) ||
-	    memcmp(&eng->src, &local, sizeof(local))) {
-		if (!wgp_endpoint_eq(&ep, &c))
-			wgp_peer_set_endpoint(peer, &ep);
-		wgp_endpoint_cache(&eng->cached_ep, &ep);
+	if (!wgp_endpoint_eq(&from->ep, &c) ||
+	    memcmp(&eng->src, &from->local, sizeof(from->local))) {
+		if (!wgp_endpoint_eq(&from->ep, &c))
+			wgp_peer_set_endpoint(peer, &from->ep);
+		wgp_endpoint_cache(&eng->cached_ep, &from->ep);
 		wgp_route_forget(eng);
-		memcpy(&eng->src, &local, sizeof(local));
+		memcpy(&eng->src, &from->local, sizeof(from->local));
 	}
+out:
 	spin_unlock_bh(&eng->ep_lock);
-}
-
-/*
- * Bytes received from the peer: the handshake work and the receive work may
- * count at once, so under the lock the transmit side counts under too.
- */
-void wgp_socket_peer_received(struct wgp_peer *peer, unsigned int len)
-{
-	spin_lock_bh(&peer->eng.ep_lock);
-	WRITE_ONCE(peer->rx_bytes, peer->rx_bytes + len);
-	spin_unlock_bh(&peer->eng.ep_lock);
 }
 
 void wgp_socket_clear_peer_src(struct wgp_peer *peer)

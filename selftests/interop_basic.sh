@@ -4,7 +4,8 @@
 # A plane of a fleet against stock kernel WireGuard configured with wg:
 # handshakes initiated by either side, IPv4 and IPv6 inside and outside,
 # a wrong key (no handshake, counted drop), preshared key match and
-# mismatch, TCP both ways with iperf3, the debugfs ageing hook that
+# mismatch, TCP both ways with iperf3, each side's transfer counters
+# against the other's after batches of pings, the debugfs ageing hook that
 # forces a rekey, and a debugfs directory of its own for each of two planes
 # of the same name in two namespaces.
 #
@@ -232,6 +233,34 @@ check "plane dropped initiations without mac2" \
 	wait_until 15 counter_positive drop_bad_mac2
 kill $flood 2>/dev/null || true
 wait $flood 2>/dev/null || true
+
+log "transfer: each side counts as received what the other sent"
+setup 4 "$PUB_S"
+check "plane -> stock ping" wait_until 10 ping_ok p ping 192.168.77.2
+# "received sent" of the plane, "sent received" of stock: the data's
+# deltas must match (not the totals: a handshake message one side sent
+# and the other refused, under load, counts on one side only)
+plane_transfer() { wgp show "$PL" transfer | awk '{print $2, $3}'; }
+stock_transfer() { s wg show wg0 transfer | awk '{print $3, $2}'; }
+delta() { # delta "A B" "C D": "A-C B-D"
+	echo "$1 $2" | awk '{print $1 - $3, $2 - $4}'
+}
+p0=$(plane_transfer)
+s0=$(stock_transfer)
+# a ping flood with 32 echo requests in flight, each way: the plane sends
+# and receives batches (its send and receive work account once a batch)
+check "plane -> stock, 32 pings in flight" \
+	p ping -q -f -c 640 -l 32 -s 1200 -W 2 192.168.77.2
+check "stock -> plane, 32 pings in flight" \
+	s ping -q -f -c 640 -l 32 -s 1200 -W 2 192.168.77.1
+transfer_mirrored() {
+	local a
+	a=$(delta "$(plane_transfer)" "$p0")
+	[ "$a" != "0 0" ] && [ "$a" = "$(delta "$(stock_transfer)" "$s0")" ]
+}
+check "the plane's transfer mirrors stock's" wait_until 5 transfer_mirrored
+log "plane received, sent: $p0 -> $(plane_transfer);" \
+	"stock sent, received: $s0 -> $(stock_transfer)"
 
 if command -v iperf3 >/dev/null; then
 	log "TCP with iperf3, both directions"

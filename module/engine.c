@@ -189,24 +189,26 @@ static int wgp_cpu_hotplug(unsigned int cpu)
 	return 0;
 }
 
-static int wgp_peer_work_cpu(struct wgp_peer *peer, bool rx)
+/*
+ * All of a peer's serial work (transmit, send, receive, handshake) runs on
+ * one CPU of the mask: a TCP flow's ACKs are then delivered on the CPU that
+ * sends its data, whose transmit work they wake without a cross-CPU
+ * wake-up. (With the receive work on the next CPU, one stream from a plane
+ * ran about 7 % slower: Documentation/benchmarks.md.)
+ */
+static int wgp_peer_work_cpu(struct wgp_peer *peer)
 {
-	u64 cached = READ_ONCE(peer->eng.work_cpus);
+	u64 cached = READ_ONCE(peer->eng.work_cpu);
 	u32 gen = wgp_cpus_gen(peer->plane);
-	u32 hint = (u32)peer->internal_id;
-	int cpu = rx ? (u16)(cached >> 16) : (u16)cached;
-	int rx_cpu, tx_cpu;
+	int cpu = (u16)cached;
 
 	/* a CPU going offline is still online when the generation moves */
 	if (likely((u32)(cached >> 32) == gen && cpu_online(cpu)))
 		return cpu;
 	smp_rmb();	/* the mask as new as the generation */
-	tx_cpu = wgp_plane_cpu(peer->plane, hint);
-	/* receive on the CPU after the transmit one: TCP's two directions */
-	rx_cpu = wgp_plane_cpu(peer->plane, hint + 1);
-	WRITE_ONCE(peer->eng.work_cpus, (u64)gen << 32 |
-		   (u64)(u16)rx_cpu << 16 | (u16)tx_cpu);
-	return rx ? rx_cpu : tx_cpu;
+	cpu = wgp_plane_cpu(peer->plane, (u32)peer->internal_id);
+	WRITE_ONCE(peer->eng.work_cpu, (u64)gen << 32 | (u16)cpu);
+	return cpu;
 }
 
 void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work)
@@ -215,9 +217,8 @@ void wgp_peer_queue_work(struct wgp_peer *peer, struct work_struct *work)
 
 	rcu_read_lock_bh();
 	if (likely(wgp_peer_alive(peer)))
-		queue_work_on(wgp_peer_work_cpu(peer,
-						work == &peer->eng.rx_work),
-			      wgp_plane_wq(plane), work);
+		queue_work_on(wgp_peer_work_cpu(peer), wgp_plane_wq(plane),
+			      work);
 	rcu_read_unlock_bh();
 }
 
@@ -251,7 +252,7 @@ int wgp_peer_engine_init(struct wgp_peer *peer)
 	/* peers start their round robin over the CPUs at different ones */
 	eng->enc_cpu = wgp_plane_cpu(peer->plane, (u32)peer->internal_id);
 	/* a generation that is not the current one: chosen at first use */
-	eng->work_cpus = (u64)(wgp_cpus_gen(peer->plane) - 1) << 32;
+	eng->work_cpu = (u64)(wgp_cpus_gen(peer->plane) - 1) << 32;
 	INIT_LIST_HEAD(&eng->guard_wait);
 	skb_queue_head_init(&eng->rx_queue);
 	atomic_set(&eng->dec_pending, 0);

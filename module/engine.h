@@ -76,8 +76,8 @@ struct wgp_peer_engine {
 	/* of the in-flight packets, those on an encryption ring */
 	atomic_t enc_pending;
 	int enc_cpu;			/* the last encryption CPU; tx_lock */
-	/* wgp_peer_queue_work()'s choice: gen << 32 | rx cpu << 16 | cpu */
-	u64 work_cpus;
+	/* wgp_peer_queue_work()'s choice: gen << 32 | cpu */
+	u64 work_cpu;
 	/* on the plane's guard's list of peers waiting for tokens */
 	struct list_head guard_wait;
 	/*

@@ -687,10 +687,6 @@ guard_setup() {
 	hub_tunnel $kind $BK_DEV hub-backend 51822 79 "$MON" wg0 "" mon 2 ||
 		return 1
 	case $cfg in
-	wgplanes)
-		dut_wg "$HUB" set fleet0-backend rate "$RATE" burst "$burst" ||
-			return 1
-		;;
 	stock-police|stock-ifb)
 		ip netns exec "$HUB" tc qdisc add dev $BK_DEV root tbf \
 			rate "$RATE" burst "$burst" latency 50ms &&
@@ -698,22 +694,16 @@ guard_setup() {
 			ingress || return 1
 		;;
 	esac
-	case $cfg in
-	stock-police)
-		ip netns exec "$HUB" tc filter add dev $BK_DEV parent ffff: \
-			matchall action police rate "$RATE" burst "$burst" \
-			conform-exceed drop || return 1
-		;;
-	stock-ifb)
+	if [ "$cfg" = stock-ifb ]; then
 		ip -n "$HUB" link add ifb0 type ifb &&
-		ip -n "$HUB" link set ifb0 up &&
-		ip netns exec "$HUB" tc qdisc add dev ifb0 root tbf \
-			rate "$RATE" burst "$burst" latency 50ms &&
+		ip -n "$HUB" link set ifb0 up || return 1
+	fi
+	guard_rate "$cfg" "$RATE" "$burst" add || return 1
+	if [ "$cfg" = stock-ifb ]; then
 		ip netns exec "$HUB" tc filter add dev $BK_DEV parent ffff: \
 			matchall action mirred egress redirect dev ifb0 ||
 			return 1
-		;;
-	esac
+	fi
 	delivered_counter || return 1
 	iperf_server "$HUB" 5201	# TCP into the hub
 	iperf_server "$MON" 5201	# TCP out of the hub
@@ -721,21 +711,23 @@ guard_setup() {
 	tunnel_up "$MON" 10.79.0.1
 }
 
-# guard_rate CFG RATE BURST: the hub's limiter (the plane's guard, the
-# police action, the IFB's tbf) set to RATE and BURST
+# guard_rate CFG RATE BURST [add]: the hub's limiter (the plane's guard,
+# the police action, the IFB's tbf) set to RATE and BURST; "add" the
+# first time (guard_setup), else it is changed
 guard_rate() {
 	case $1 in
 	wgplanes)
 		dut_wg "$HUB" set fleet0-backend rate "$2" burst "$3"
 		;;
 	stock-police)
-		ip netns exec "$HUB" tc filter del dev $BK_DEV parent ffff: &&
+		{ [ "$4" = add ] ||
+		  ip netns exec "$HUB" tc filter del dev $BK_DEV parent ffff:; } &&
 		ip netns exec "$HUB" tc filter add dev $BK_DEV parent ffff: \
 			matchall action police rate "$2" burst "$3" \
 			conform-exceed drop
 		;;
 	stock-ifb)
-		ip netns exec "$HUB" tc qdisc change dev ifb0 root tbf \
+		ip netns exec "$HUB" tc qdisc "${4:-change}" dev ifb0 root tbf \
 			rate "$2" burst "$3" latency 50ms
 		;;
 	esac

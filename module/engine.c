@@ -194,7 +194,7 @@ static int wgp_cpu_hotplug(unsigned int cpu)
  * one CPU of the mask: a TCP flow's ACKs are then delivered on the CPU that
  * sends its data, whose transmit work they wake without a cross-CPU
  * wake-up. (With the receive work on the next CPU, one stream from a plane
- * ran about 7 % slower: Documentation/benchmarks.md.)
+ * ran 4-7 % slower: Documentation/benchmarks.md.)
  */
 static int wgp_peer_work_cpu(struct wgp_peer *peer)
 {

@@ -23,18 +23,20 @@
 # and the run goes on; the script fails only when it cannot run at all.
 #
 # Environment: BENCH_SECONDS (per measurement, default 15), BENCH_QUICK=1
-# (3 s measurements, a smoke run), BENCH_RATE / BENCH_BURST (the backend
-# guard and the tc shaping, default 40mbit / 64k), BENCH_RX_OFFER (offered
-# rate of the receive flood, default 100M), BENCH_SCENARIOS (default
-# "tput iso rx"), BENCH_CONFIGS (default "stock stock-tc wgplanes"),
-# BENCH_HS_COUNT / BENCH_HS_TIMEOUT (fresh mgmt handshakes per phase and
-# the seconds after which one counts as failed, default 5 / 10), BENCH_FAR
-# (pinned or stock: the far ends of the hub, see "scenario: iso and rx"),
-# BENCH_MGMT_POLICY (the wgplanes mgmt plane's policy, "cpus 0 priority high"),
-# BENCH_GUARD_CONFIGS (default "stock-police stock-ifb wgplanes"),
-# BENCH_GUARD_BURSTS (default: BENCH_BURST and 10 ms at the rate, bytes),
-# BENCH_GUARD_FLOOD_RATE (the guard's rate during its UDP flood, 5mbit),
-# BENCH_GUARD_FLOOD (that flood, bit/s; 10x BENCH_GUARD_FLOOD_RATE).
+# (3 s measurements and one tput round, a smoke run), BENCH_TPUT_ROUNDS (tput's
+# rounds of stock and the plane in turn, default 3), BENCH_RATE /
+# BENCH_BURST (the backend guard and the tc shaping, default 40mbit / 64k),
+# BENCH_RX_OFFER (offered rate of the receive flood, default 100M),
+# BENCH_SCENARIOS (default "tput iso rx"), BENCH_CONFIGS (default "stock
+# stock-tc wgplanes"), BENCH_HS_COUNT / BENCH_HS_TIMEOUT (fresh mgmt
+# handshakes per phase and the seconds after which one counts as failed,
+# default 5 / 10), BENCH_FAR (pinned or stock: the far ends of the hub, see
+# "scenario: iso and rx"), BENCH_MGMT_POLICY (the wgplanes mgmt plane's
+# policy, "cpus 0 priority high"), BENCH_GUARD_CONFIGS (default
+# "stock-police stock-ifb wgplanes"), BENCH_GUARD_BURSTS (default:
+# BENCH_BURST and 10 ms at the rate, bytes), BENCH_GUARD_FLOOD_RATE (the
+# guard's rate during its UDP flood, 5mbit), BENCH_GUARD_FLOOD (that flood,
+# bit/s; 10x BENCH_GUARD_FLOOD_RATE).
 
 TEST_NAME=bench
 . "$(dirname "$0")/../../selftests/lib.sh"
@@ -51,8 +53,10 @@ at_exit rm -rf "$RAW"
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	S=${BENCH_SECONDS:-3}
+	TPUT_ROUNDS=${BENCH_TPUT_ROUNDS:-1}
 else
 	S=${BENCH_SECONDS:-15}
+	TPUT_ROUNDS=${BENCH_TPUT_ROUNDS:-3}
 fi
 RATE=${BENCH_RATE:-40mbit}
 BURST=${BENCH_BURST:-64k}
@@ -239,8 +243,24 @@ tput_addr() {
 	wgplanes) echo 10.91.0.2 ;;
 	esac
 }
+# tput_run NSA TEST IMPL ROUND IPERF-ARGS...: one measurement
+tput_run() {
+	local a=$1 t=$2 impl=$3 r=$4 f
+	shift 4
+	f=$RAW/tput-$t-$impl-$r.json
+	# the VM's CPU time around the run: CPU per Mbit/s carried
+	cat /proc/stat > "$RAW/stat"
+	iperf "$a" "$f" -c "$(tput_addr $impl)" -p 5201 -t "$S" "$@"
+	{ echo "--- after"; cat /proc/stat; } >> "$RAW/stat"
+	rec iperf "$f" scenario=tput test=$t impl=$impl round=$r
+	rec cpu "$RAW/stat" scenario=tput test=$t impl=$impl round=$r metric=cpu
+	note "tput $t $impl round $r: $(mbps "$f"), busy:" \
+	     "$(cpubusy <(sed '/^--- after/,$d' "$RAW/stat") \
+		<(sed '1,/^--- after/d' "$RAW/stat"))"
+	sleep 1
+}
 scenario_tput() {
-	local a b t impl f args
+	local a b t impl args r impls
 	note "tput: setting up"
 	new_ns a
 	new_ns b
@@ -263,18 +283,19 @@ scenario_tput() {
 		tcp4) args=(-P 4) ;;
 		udp) args=(-u -b "$UDP_TARGET" -l "$UDP_LEN") ;;
 		esac
-		for impl in veth stock wgplanes; do
-			f=$RAW/tput-$t-$impl.json
-			# the VM's CPU time around the run: CPU per Mbit/s carried
-			cat /proc/stat > "$RAW/stat"
-			iperf "$a" "$f" -c "$(tput_addr $impl)" -p 5201 -t "$S" "${args[@]}"
-			{ echo "--- after"; cat /proc/stat; } >> "$RAW/stat"
-			rec iperf "$f" scenario=tput test=$t impl=$impl
-			rec cpu "$RAW/stat" scenario=tput test=$t impl=$impl metric=cpu
-			note "tput $t $impl: $(mbps "$f"), busy:" \
-			     "$(cpubusy <(sed '/^--- after/,$d' "$RAW/stat") \
-				<(sed '1,/^--- after/d' "$RAW/stat"))"
-			sleep 1
+		# the veth once; stock and the plane in turn, each round in
+		# the other order, so that a drift of the host favours neither
+		for r in $(seq "$TPUT_ROUNDS"); do
+			if [ "$r" = 1 ]; then
+				impls="veth stock wgplanes"
+			elif [ $((r % 2)) = 0 ]; then
+				impls="wgplanes stock"
+			else
+				impls="stock wgplanes"
+			fi
+			for impl in $impls; do
+				tput_run "$a" $t $impl $r "${args[@]}"
+			done
 		done
 	done
 	stop_servers
@@ -842,6 +863,7 @@ main() {
 		--arg rb "$RATE_BPS" --arg gc "$GUARD_CONFIGS" \
 		--arg gb "$GUARD_BURSTS" --arg gf "$GUARD_FLOOD" \
 		--arg gfr "$GUARD_FLOOD_RATE" --arg gfb "$GUARD_FLOOD_RATE_BPS" \
+		--argjson tr "$TPUT_ROUNDS" \
 		'{kernel:$k, cmdline:$c, seconds:$s, rate:$r, burst:$b, rx_offer:$o,
 		  udp_target:$u, ping_interval:$i, cpus:$n, scenarios:$sc,
 		  configs:$cf, hs_count:$hc, hs_timeout_s:$ht, far:$far,
@@ -849,7 +871,8 @@ main() {
 		  guard_configs:$gc, guard_bursts:$gb,
 		  guard_flood_bps:($gf | tonumber? // null),
 		  guard_flood_rate:$gfr,
-		  guard_flood_rate_bps:($gfb | tonumber? // null)}')" what=params
+		  guard_flood_rate_bps:($gfb | tonumber? // null),
+		  tput_rounds:$tr}')" what=params
 
 	if has "$SCENARIOS" tput; then
 		scenario_tput

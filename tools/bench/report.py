@@ -45,7 +45,13 @@ METHOD = {
                   "server in B; paths: raw veth, stock wg <-> stock wg, "
                   "wgplanes plane (A) <-> stock wg (B); tcp1-rev sends "
                   "B -> A; UDP -l 1350 with a high -b target, received "
-                  "rate and loss as reported by the iperf3 server",
+                  "rate and loss as reported by the iperf3 server; each "
+                  "test runs the veth once, then params.tput_rounds rounds "
+                  "of stock and wgplanes one after the other (every other "
+                  "round wgplanes first); the values of an implementation "
+                  "are means over its rounds, ratio_wgplanes_stock the "
+                  "mean of the per-round ratios "
+                  "(ratio_wgplanes_stock_rounds)",
     "isolation": "hub namespace with a mgmt tunnel to 'ops' and a backend "
                  "tunnel to 'mon' (one veth each; far ends per "
                  "params.far: 'pinned' = a wgplanes plane with cpus 0 "
@@ -217,6 +223,82 @@ def cpu_cost(cpu, ip, ncpu):
     if mbit:
         out["cpu_ms_per_mbit"] = rnd(1000.0 * busy_s / (mbit * 8 / 1e6), 3)
     return out
+
+
+def tput_rounds(recs, t, ncpu):
+    """One tput test's measurements: {impl: {round: entry}}. Records
+    without a round (older runs) are round 1."""
+    out = {}
+    for r in recs:
+        if r.get("scenario") != "tput" or r.get("test") != t or \
+           r.get("impl") not in TPUT_IMPLS or \
+           r.get("kind") not in ("iperf", "cpu"):
+            continue
+        n = int(r.get("round") or 1)
+        out.setdefault(r["impl"], {}).setdefault(n, {})[r["kind"]] = \
+            r.get("data")
+    res = {}
+    for impl, rounds in out.items():
+        for n, m in rounds.items():
+            d = m.get("iperf")
+            if d is None:
+                continue
+            e = {k: d.get(k) for k in ("received_mbps", "sent_mbps",
+                                       "lost_pct", "retransmits", "error")
+                 if k in d}
+            e.update(cpu_cost(m.get("cpu"), d, ncpu))
+            res.setdefault(impl, {})[n] = e
+    return res
+
+
+def mean(vs):
+    vs = [v for v in vs if v is not None]
+    return sum(vs) / len(vs) if vs else None
+
+
+def span(vs):
+    """The range of a list of ratios, as the table shows it."""
+    vs = [v for v in vs or [] if v is not None]
+    if not vs:
+        return "-"
+    if len(vs) == 1:
+        return "%.2f" % vs[0]
+    return "%.2f-%.2f" % (min(vs), max(vs))
+
+
+def tput_row(recs, t, ncpu):
+    """One tput test: each implementation's mean over its rounds, and the
+    plane's ratios to stock, per round (the two ran one after the other)
+    and their mean, the ratio the targets are about."""
+    rounds = tput_rounds(recs, t, ncpu)
+    row = {}
+    for impl, rs in rounds.items():
+        e = {}
+        for k in ("received_mbps", "sent_mbps", "lost_pct", "retransmits",
+                  "busy_cores", "cpu_s", "cpu_ms_per_mbit"):
+            v = mean(r.get(k) for r in rs.values())
+            if v is not None:
+                e[k] = rnd(v, 3)
+        errs = [r["error"] for r in rs.values() if r.get("error")]
+        if errs:
+            e["error"] = errs[0]
+        e["rounds"] = len(rs)
+        row[impl] = e
+    if not row:
+        return None
+    st, wg = rounds.get("stock", {}), rounds.get("wgplanes", {})
+    both = sorted(set(st) & set(wg))
+    rr = [ratio(wg[n].get("received_mbps"), st[n].get("received_mbps"))
+          for n in both]
+    rc = [ratio(wg[n].get("cpu_ms_per_mbit"), st[n].get("cpu_ms_per_mbit"))
+          for n in both]
+    row["ratio_wgplanes_stock"] = rnd(mean(rr), 3)
+    row["ratio_wgplanes_stock_rounds"] = rr
+    row["ratio_cpu_wgplanes_stock"] = rnd(mean(rc), 3)
+    rm = {i: row.get(i, {}).get("received_mbps") for i in TPUT_IMPLS}
+    row["ratio_stock_veth"] = ratio(rm["stock"], rm["veth"])
+    row["ratio_wgplanes_veth"] = ratio(rm["wgplanes"], rm["veth"])
+    return row
 
 
 def rx_entry(recs, ncpu, **labels):
@@ -420,25 +502,9 @@ def build(recs, meta):
     # ---- throughput
     tp = {}
     for t in TPUT_TESTS:
-        row = {}
-        for impl in TPUT_IMPLS:
-            d = find(recs, kind="iperf", scenario="tput", test=t, impl=impl)
-            if d is None:
-                continue
-            row[impl] = {k: d.get(k) for k in
-                         ("received_mbps", "sent_mbps", "lost_pct",
-                          "retransmits", "error") if k in d}
-            cpu = find(recs, kind="cpu", scenario="tput", test=t, impl=impl)
-            row[impl].update(cpu_cost(cpu, d, ncpu))
-        if not row:
-            continue
-        rm = {i: row.get(i, {}).get("received_mbps") for i in TPUT_IMPLS}
-        row["ratio_wgplanes_stock"] = ratio(rm["wgplanes"], rm["stock"])
-        row["ratio_stock_veth"] = ratio(rm["stock"], rm["veth"])
-        row["ratio_wgplanes_veth"] = ratio(rm["wgplanes"], rm["veth"])
-        cm = {i: row.get(i, {}).get("cpu_ms_per_mbit") for i in TPUT_IMPLS}
-        row["ratio_cpu_wgplanes_stock"] = ratio(cm["wgplanes"], cm["stock"])
-        tp[t] = row
+        row = tput_row(recs, t, ncpu)
+        if row:
+            tp[t] = row
     res["throughput"] = tp
 
     # ---- isolation
@@ -631,9 +697,10 @@ def table(res):
     if res["throughput"]:
         out.append("a. single-plane throughput (Mbit/s received; UDP: loss %; "
                    "CPU: VM busy ms per Mbit)")
-        w = (-30, 9, 9, 9, 10, 10, 7, 7, 7)
+        w = (-30, 9, 9, 9, 10, 12, 10, 7, 7, 7)
         out.append(cols(w, ("test", "veth", "stock", "wgplanes", "wgp/stock",
-                            "stock/veth", "cpu st", "cpu wgp", "wgp/st")))
+                            "per round", "stock/veth", "cpu st", "cpu wgp",
+                            "wgp/st")))
         for t in TPUT_TESTS:
             r = res["throughput"].get(t)
             if not r:
@@ -648,10 +715,13 @@ def table(res):
                 cells.append(s)
             out.append(cols(w, [TEST_TITLES[t]] + cells + [
                 fmt(r.get("ratio_wgplanes_stock"), "%.2f"),
+                span(r.get("ratio_wgplanes_stock_rounds")),
                 fmt(r.get("ratio_stock_veth"), "%.2f"),
                 fmt(r.get("stock", {}).get("cpu_ms_per_mbit"), "%.1f"),
                 fmt(r.get("wgplanes", {}).get("cpu_ms_per_mbit"), "%.1f"),
                 fmt(r.get("ratio_cpu_wgplanes_stock"), "%.2f")]))
+        out.append("  Mbit/s and cpu: means over the rounds; wgp/stock: "
+                   "the mean of the rounds' ratios, per round: their range")
         out.append("  cpu: busy CPU-ms of the whole VM per Mbit received, "
                    "over each iperf3 run; wgp/st = wgplanes / stock")
         out.append("")

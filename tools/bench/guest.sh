@@ -23,20 +23,20 @@
 # and the run goes on; the script fails only when it cannot run at all.
 #
 # Environment: BENCH_SECONDS (per measurement, default 15), BENCH_QUICK=1
-# (3 s measurements and one tput round, a smoke run), BENCH_TPUT_ROUNDS (tput's
-# rounds of stock and the plane in turn, default 3), BENCH_RATE /
-# BENCH_BURST (the backend guard and the tc shaping, default 40mbit / 64k),
-# BENCH_RX_OFFER (offered rate of the receive flood, default 100M),
-# BENCH_SCENARIOS (default "tput iso rx"), BENCH_CONFIGS (default "stock
-# stock-tc wgplanes"), BENCH_HS_COUNT / BENCH_HS_TIMEOUT (fresh mgmt
-# handshakes per phase and the seconds after which one counts as failed,
-# default 5 / 10), BENCH_FAR (pinned or stock: the far ends of the hub, see
-# "scenario: iso and rx"), BENCH_MGMT_POLICY (the wgplanes mgmt plane's
-# policy, "cpus 0 priority high"), BENCH_GUARD_CONFIGS (default
+# (3 s measurements and one tput round, a smoke run), BENCH_TPUT_ROUNDS
+# (tput's rounds of stock and the plane in turn, default 3), BENCH_RATE /
+# BENCH_BURST (the backend guard and the tc shaping, default 40mbit /
+# 64k), BENCH_RX_OFFER (offered rate of the receive flood, default 100M),
+# BENCH_SCENARIOS (default "tput iso rx guard"), BENCH_CONFIGS (default
+# "stock stock-tc wgplanes"), BENCH_HS_COUNT / BENCH_HS_TIMEOUT (fresh
+# mgmt handshakes per phase and the seconds after which one counts as
+# failed, default 5 / 10), BENCH_FAR (pinned or stock: the far ends of the
+# hub, see "scenario: iso and rx"), BENCH_MGMT_POLICY (the wgplanes mgmt
+# plane's policy, "cpus 0 priority high"), BENCH_GUARD_CONFIGS (default
 # "stock-police stock-ifb wgplanes"), BENCH_GUARD_BURSTS (default:
 # BENCH_BURST and 10 ms at the rate, bytes), BENCH_GUARD_FLOOD_RATE (the
-# guard's rate during its UDP flood, 5mbit), BENCH_GUARD_FLOOD (that flood,
-# bit/s; 10x BENCH_GUARD_FLOOD_RATE).
+# guard's rate during its UDP flood, 5mbit), BENCH_GUARD_FLOOD (that
+# flood, bit/s; 10x BENCH_GUARD_FLOOD_RATE).
 
 TEST_NAME=bench
 . "$(dirname "$0")/../../selftests/lib.sh"

@@ -104,12 +104,14 @@ run_part "user namespace root, host netns" 3 "$uns_here" nsx \
 	runuser -u nobody -- unshare -U -r \
 	"$NLFUZZ" fuzz --no-admin "${aim[@]}" "${secrets[@]}"
 # root of a user namespace with a network namespace and a fleet of its own:
-# admin there, and still no key of the reference in any reply
+# admin there, and still no key of the reference in any reply. The fuzzer's
+# fleets are named uf<N>: with uz<N>, its first RTM_NEWLINK could ask for
+# uz0, which exists, and the core's EEXIST carries no extack message.
 run_part "user namespace root, own netns and fleet" 4 "$uns_own" nsx \
 	runuser -u nobody -- unshare -U -r -n sh -c '
 	ip link set lo up && ip link add uz0 type wgplanes &&
 	exec "$0" "$@"' "$NLFUZZ" fuzz --plane uz0-enroll --plane uz0-mgmt \
-	--prefix uz "${secrets[@]}"
+	--prefix uf "${secrets[@]}"
 log "$total messages in $((SECONDS - t_all)) s on $(uname -r)"
 
 check "the reference plane kept its state" ref_intact

@@ -9,18 +9,29 @@
 # unloads it. One line per run:
 #
 #   AB round R MODULE stock MBIT plane MBIT ratio X acks/Mbit S P ctxt/Mbit S P
+#      busy% S P
 #
-# acks: TCP segments the receiving namespace sent per Mbit it received
-# (its ACKs); ctxt: the VM's context switches per Mbit. Environment:
-# AB_MODULES (NAME=PATH of a wgplanes.ko, space-separated), AB_ROUNDS (3),
-# AB_SECONDS (10), AB_REVERSE (0).
+# acks: the receiver's TCP segments (its ACKs) per Mbit it received, as
+# A counts them; ctxt: this VM's context switches per Mbit; busy: the
+# share of this VM's CPU time that was not idle.
+#
+# With two guests (tools/bench/ab -2) A and B are two VMs joined by their
+# eth0: AB_ROLE=sender runs A and the rounds, AB_ROLE=peer runs B until
+# A stops answering pings. Both take their keys from AB_KEYS, so that
+# each knows the other's.
+#
+# Environment: AB_MODULES (NAME=PATH of a wgplanes.ko, space-separated),
+# AB_ROUNDS (3), AB_SECONDS (10), AB_REVERSE (0), AB_ROLE (one: both in
+# this guest), AB_KEYS.
 
 TEST_NAME=ab
 . "$(dirname "$0")/../../selftests/lib.sh"
 . "$(dirname "$0")/../../selftests/lib_wg.sh"
+. "$(dirname "$0")/lib.sh"
 
 ROUNDS=${AB_ROUNDS:-3}
 T=${AB_SECONDS:-10}
+ROLE=${AB_ROLE:-one}
 DIR=()
 [ "${AB_REVERSE:-0}" != 1 ] || DIR=(-R)
 
@@ -28,31 +39,77 @@ require_root
 require_cmd ip wg iperf3 jq
 modprobe wireguard
 ! [ -d /sys/module/wgplanes ] || rmmod wgplanes
+[ -z "$AB_KEYS" ] || cp "$AB_KEYS"/* "$WG_TMP"/
 
-new_ns a
-new_ns b
-rx=$b
-[ "${AB_REVERSE:-0}" != 1 ] || rx=$a
-veth_link "$a" veth0 192.168.10.1/24 "$b" veth0 192.168.10.2/24
-stock_create "$a" wg-s
-stock_create "$b" wg-s
-wg_iface stock "$a" wg-s ab-s-a 51830 10.90.0.1/24
-wg_iface stock "$b" wg-s ab-s-b 51830 10.90.0.2/24
-wg_peer stock "$a" wg-s ab-s-b 10.90.0.2/32 192.168.10.2:51830
-wg_peer stock "$b" wg-s ab-s-a 10.90.0.1/32 192.168.10.1:51830
-stock_create "$b" wg-p
-wg_iface stock "$b" wg-p ab-p-b 51831 10.91.0.2/24
-wg_peer stock "$b" wg-p ab-p-a 10.91.0.1/32 192.168.10.1:51831
-ip netns exec "$b" iperf3 -s -D -p 5201
-at_exit "pkill -x iperf3"
+die() {
+	fail "$*"
+	test_end
+}
+
+# eth NS ADDR: this guest's link to the other one, into NS
+eth() {
+	modprobe virtio_net
+	wait_until 30 ip link show eth0 || die "no eth0"
+	ip link set eth0 netns "$1"
+	ip -n "$1" link set eth0 up
+	ip -n "$1" addr add "$2" dev eth0
+}
+
+# side B: the stock ends and the iperf3 server
+side_b() {
+	tput_side stock "$b" wg-s ab-s 90 51830 b ||
+		die "stock setup failed"
+	stock_create "$b" wg-p &&
+	wg_iface stock "$b" wg-p ab-p-b 51831 10.91.0.2/24 &&
+	wg_peer stock "$b" wg-p ab-p-a 10.91.0.1/32 192.168.10.1:51831 ||
+		die "the plane's stock peer: setup failed"
+	ip netns exec "$b" iperf3 -s -D -p 5201
+	at_exit "pkill -x iperf3"
+}
+
+case $ROLE in
+one)
+	new_ns a
+	new_ns b
+	veth_link "$a" veth0 192.168.10.1/24 "$b" veth0 192.168.10.2/24
+	tput_side stock "$a" wg-s ab-s 90 51830 a ||
+		die "stock setup failed"
+	side_b
+	;;
+peer)
+	new_ns b
+	eth "$b" 192.168.10.2/24
+	side_b
+	echo "ab: peer ready"
+	# until the sender's guest is gone (it powers off when done): a
+	# look every few seconds costs the measured guests next to nothing
+	n=0
+	wait_until 900 ip netns exec "$b" ping -c 1 -W 2 192.168.10.1 ||
+		die "the sender guest never answered"
+	while [ $n -lt 3 ]; do
+		sleep 5
+		if ip netns exec "$b" ping -c 1 -W 5 192.168.10.1 \
+			>/dev/null 2>&1; then n=0; else n=$((n + 1)); fi
+	done
+	test_end
+	;;
+sender)
+	new_ns a
+	eth "$a" 192.168.10.1/24
+	tput_side stock "$a" wg-s ab-s 90 51830 a ||
+		die "stock setup failed"
+	wait_until 600 ip netns exec "$a" ping -c 1 -W 1 10.90.0.2 \
+		|| die "the peer guest does not answer"
+	;;
+*)
+	die "AB_ROLE: one, sender or peer, not $ROLE"
+	;;
+esac
 pings "$a" 10.90.0.2
 
 plane_up() {
 	insmod "$1" || return 1
-	dut_create "$a" fleet0 backend &&
-	wg_iface dut "$a" fleet0-backend ab-p-a 51831 10.91.0.1/24 &&
-	wg_peer dut "$a" fleet0-backend ab-p-b 10.91.0.2/32 \
-		192.168.10.2:51831 &&
+	tput_side dut "$a" fleet0-backend ab-p 91 51831 a &&
 	pings "$a" 10.91.0.2
 }
 plane_down() {
@@ -60,36 +117,47 @@ plane_down() {
 	rmmod wgplanes
 }
 
-# rx_outsegs: TCP segments the receiving namespace sent (its ACKs)
-rx_outsegs() {
-	ip netns exec "$rx" awk '/^Tcp:/ { if (!h) { for (i = 2; i <= NF; i++)
-		if ($i == "OutSegs") k = i; h = 1; next } print $k }' /proc/net/snmp
+# acks: the receiver's segments, as A counts them (B may be elsewhere)
+acks() {
+	local k=InSegs
+	[ "${AB_REVERSE:-0}" != 1 ] || k=OutSegs
+	tcpsnmp "$a" | jq ".$k"
 }
 ctxt() { awk '/^ctxt/ { print $2 }' /proc/stat; }
+# cputime: this VM's CPU time, all and idle (with iowait), in ticks
+cputime() {
+	awk '/^cpu / { for (i = 2; i <= NF; i++) t += $i
+		print t, $5 + $6; exit }' /proc/stat
+}
 
-# run ADDR: Mbit/s received, and the ACKs and context switches per Mbit
+# run ADDR: Mbit/s received, the ACKs and context switches per Mbit, and
+# how busy this VM was
 run() {
-	local a0 c0 mbit
-	a0=$(rx_outsegs)
+	local a0 c0 t0 i0 t1 i1 mbit
+	a0=$(acks)
 	c0=$(ctxt)
+	read -r t0 i0 < <(cputime)
 	mbit=$(timeout $((T + 30)) ip netns exec "$a" iperf3 -J -c "$1" \
 		-p 5201 -t "$T" "${DIR[@]}" |
 		jq '.end.sum_received.bits_per_second / 1e6') || mbit=0
-	awk -v m="$mbit" -v a=$(($(rx_outsegs) - a0)) -v c=$(($(ctxt) - c0)) \
-		-v t="$T" 'BEGIN { d = m > 0 ? m * t : 1
-			printf "%.1f %.1f %.0f\n", m, a / d, c / d }'
+	read -r t1 i1 < <(cputime)
+	awk -v m="$mbit" -v a=$(($(acks) - a0)) -v c=$(($(ctxt) - c0)) \
+		-v t="$T" -v b=$((t1 - t0)) -v i=$((i1 - i0)) \
+		'BEGIN { d = m > 0 ? m * t : 1
+		printf "%.1f %.1f %.0f %.0f\n", m, a / d, c / d,
+			(b > 0 ? 100 * (b - i) / b : 0) }'
 }
 
 for r in $(seq "$ROUNDS"); do
 	for m in $AB_MODULES; do
 		plane_up "${m#*=}" || fail "${m%%=*}: no plane"
-		read -r s sa sc < <(run 10.90.0.2)
-		read -r p pa pc < <(run 10.91.0.2)
+		read -r s sa sc sb < <(run 10.90.0.2)
+		read -r p pa pc pb < <(run 10.91.0.2)
 		plane_down
 		x=$(awk -v s="$s" -v p="$p" \
 			'BEGIN { printf "%.3f", (s > 0 ? p / s : 0) }')
 		echo "AB round $r ${m%%=*} stock $s plane $p ratio $x" \
-		     "acks/Mbit $sa $pa ctxt/Mbit $sc $pc"
+		     "acks/Mbit $sa $pa ctxt/Mbit $sc $pc busy% $sb $pb"
 	done
 done
 test_end

@@ -41,6 +41,7 @@
 TEST_NAME=bench
 . "$(dirname "$0")/../../selftests/lib.sh"
 . "$(dirname "$0")/../../selftests/lib_wg.sh"
+. "$(dirname "$0")/lib.sh"
 set +e	# measurements may fail; each one is checked and recorded
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -225,17 +226,6 @@ tunnel_up() {
 # a wgplanes plane (A) <-> stock wg (B) (10.91.0.0/24). iperf3 client in A,
 # server in B; "tcp1-rev" sends from B to A (-R).
 
-# tput_tunnel KIND NSA DEVA NSB DEVB KEY NET PORT: DEVA (KIND; "dut" is a
-# plane FLEET-ROLE) in NSA and stock DEVB in NSB, 10.NET.0.1 and .2/24,
-# both on PORT over the veth; keys KEY-a and KEY-b.
-tput_tunnel() {
-	local kind=$1 na=$2 da=$3 nb=$4 db=$5 key=$6 net=$7 port=$8
-	node_create $kind "$na" $da && stock_create "$nb" $db &&
-	wg_iface $kind "$na" $da $key-a $port 10.$net.0.1/24 &&
-	wg_iface stock "$nb" $db $key-b $port 10.$net.0.2/24 &&
-	wg_peer $kind "$na" $da $key-b 10.$net.0.2/32 192.168.10.2:$port &&
-	wg_peer stock "$nb" $db $key-a 10.$net.0.1/32 192.168.10.1:$port
-}
 tput_addr() {
 	case $1 in
 	veth) echo 192.168.10.2 ;;
@@ -617,16 +607,6 @@ counters() {
 		"${rcvbuf:-null}" "${police:-null}" "${ifb:-null}"
 	printf '"tcp_hub":%s,"tcp_peer":%s,"plane_counters":%s}' \
 		"${tcph:-null}" "${tcpm:-null}" "${planes:-null}"
-}
-# tcpsnmp NS: NS's TCP segment counters, {"InSegs":..,"OutSegs":..,
-# "RetransSegs":..} (OutSegs does not count retransmissions)
-tcpsnmp() {
-	ip netns exec "$1" awk '/^Tcp:/ {
-		if (!h) { for (i = 2; i <= NF; i++) k[i] = $i; h = 1; next }
-		for (i = 2; i <= NF; i++)
-			if (k[i] ~ /^(InSegs|OutSegs|RetransSegs)$/)
-				printf "%s\"%s\":%s", n++ ? "," : "{", k[i], $i
-		print "}" }' /proc/net/snmp
 }
 
 # The receive flood: mon sends UDP at RX_OFFER through its tunnel to the

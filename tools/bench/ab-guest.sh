@@ -59,9 +59,7 @@ eth() {
 side_b() {
 	tput_side stock "$b" wg-s ab-s 90 51830 b ||
 		die "stock setup failed"
-	stock_create "$b" wg-p &&
-	wg_iface stock "$b" wg-p ab-p-b 51831 10.91.0.2/24 &&
-	wg_peer stock "$b" wg-p ab-p-a 10.91.0.1/32 192.168.10.1:51831 ||
+	tput_side stock "$b" wg-p ab-p 91 51831 b ||
 		die "the plane's stock peer: setup failed"
 	ip netns exec "$b" iperf3 -s -D -p 5201
 	at_exit "pkill -x iperf3"

@@ -121,29 +121,25 @@ acks() {
 	[ "${AB_REVERSE:-0}" != 1 ] || k=OutSegs
 	tcpsnmp "$a" | jq ".$k"
 }
-ctxt() { awk '/^ctxt/ { print $2 }' /proc/stat; }
-# cputime: this VM's CPU time, all and idle (with iowait), in ticks
-cputime() {
-	awk '/^cpu / { for (i = 2; i <= NF; i++) t += $i
-		print t, $5 + $6; exit }' /proc/stat
-}
+# ctxt STAT: the context switches in a /proc/stat snapshot
+ctxt() { awk '/^ctxt/ { print $2 }' "$1"; }
 
 # run ADDR: Mbit/s received, the ACKs and context switches per Mbit, and
-# how busy this VM was
+# how busy this VM was (cpubusy's all-CPU share)
 run() {
-	local a0 c0 t0 i0 t1 i1 mbit
+	local a0 mbit busy
 	a0=$(acks)
-	c0=$(ctxt)
-	read -r t0 i0 < <(cputime)
+	cat /proc/stat > "$WG_TMP/stat0"
 	mbit=$(timeout $((T + 30)) ip netns exec "$a" iperf3 -J -c "$1" \
 		-p 5201 -t "$T" "${DIR[@]}" |
 		jq '.end.sum_received.bits_per_second / 1e6') || mbit=0
-	read -r t1 i1 < <(cputime)
-	awk -v m="$mbit" -v a=$(($(acks) - a0)) -v c=$(($(ctxt) - c0)) \
-		-v t="$T" -v b=$((t1 - t0)) -v i=$((i1 - i0)) \
+	cat /proc/stat > "$WG_TMP/stat1"
+	busy=$(cpubusy "$WG_TMP/stat0" "$WG_TMP/stat1" |
+		awk '{ sub(/%/, "", $2); print $2 + 0 }')
+	awk -v m="$mbit" -v a=$(($(acks) - a0)) -v t="$T" -v b="$busy" \
+		-v c=$(($(ctxt "$WG_TMP/stat1") - $(ctxt "$WG_TMP/stat0"))) \
 		'BEGIN { d = m > 0 ? m * t : 1
-		printf "%.1f %.1f %.0f %.0f\n", m, a / d, c / d,
-			(b > 0 ? 100 * (b - i) / b : 0) }'
+		printf "%.1f %.1f %.0f %.0f\n", m, a / d, c / d, b }'
 }
 
 for r in $(seq "$ROUNDS"); do

@@ -193,12 +193,6 @@ pstat() {
 		function rank(p,  k) { k = int(p / 100 * NR + 0.999999); if (k < 1) k = 1; return v[k] }
 		END { if (NR) printf "%s %s %s %s", rank(50), rank(99), v[NR], loss; else printf "- - - %s", loss }'
 }
-# busy CPU per CPU between two /proc/stat snapshots (FILE1 FILE2)
-cpubusy() {
-	awk '/^cpu/ { t = 0; for (i = 2; i <= 9; i++) t += $i; busy = t - $5 - $6
-		if (FILENAME == ARGV[1]) { T[$1] = t; B[$1] = busy }
-		else if (t > T[$1]) printf "%s %.0f%% ", $1, 100 * (busy - B[$1]) / (t - T[$1]) }' "$1" "$2"
-}
 # devstat NS DEV: "rx_bytes tx_bytes rx_packets" of DEV now
 devstat() {
 	ip -n "$1" -s -j link show dev "$2" |

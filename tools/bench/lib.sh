@@ -34,3 +34,10 @@ tcpsnmp() {
 				printf "%s\"%s\":%s", n++ ? "," : "{", k[i], $i
 		print "}" }' /proc/net/snmp
 }
+
+# busy CPU per CPU between two /proc/stat snapshots (FILE1 FILE2)
+cpubusy() {
+	awk '/^cpu/ { t = 0; for (i = 2; i <= 9; i++) t += $i; busy = t - $5 - $6
+		if (FILENAME == ARGV[1]) { T[$1] = t; B[$1] = busy }
+		else if (t > T[$1]) printf "%s %.0f%% ", $1, 100 * (busy - B[$1]) / (t - T[$1]) }' "$1" "$2"
+}

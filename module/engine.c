@@ -21,8 +21,10 @@
  * not moved.
  *
  * <dir>/cpu_work (read-only) lists, per CPU, how many work items of the
- * plane ran there, and how many of those at a raised priority: a test of
- * the CPU mask and of "priority high".
+ * plane ran there, how many of those at a raised priority, and how many
+ * messages it decrypted and encrypted there: a test of the CPU mask, of
+ * "priority high" and of the spread of one peer's messages. (A worker
+ * drains its ring in one run, so the runs alone say little of the spread.)
  *
  * /sys/kernel/debug/wgplanes/objects (read-only, module-wide) shows the
  * planes, peers and keypairs created and not yet destroyed, one
@@ -403,8 +405,9 @@ static const struct file_operations wgp_age_fops = {
 };
 
 /*
- * "cpuN RUNS HIGH" per possible CPU: the work items the plane ran there,
- * and how many of them at a raised priority.
+ * "cpuN RUNS HIGH DECRYPTED ENCRYPTED" per possible CPU: the work items
+ * the plane ran there, how many of them at a raised priority, and the
+ * messages decrypted and encrypted there.
  */
 static int wgp_cpu_work_show(struct seq_file *m, void *v)
 {
@@ -414,8 +417,9 @@ static int wgp_cpu_work_show(struct seq_file *m, void *v)
 
 	for_each_possible_cpu(cpu) {
 		w = per_cpu_ptr(plane->eng.cpu_work, cpu);
-		seq_printf(m, "cpu%d %lu %lu\n", cpu, READ_ONCE(w->runs),
-			   READ_ONCE(w->runs_high));
+		seq_printf(m, "cpu%d %lu %lu %lu %lu\n", cpu,
+			   READ_ONCE(w->runs), READ_ONCE(w->runs_high),
+			   READ_ONCE(w->decrypted), READ_ONCE(w->encrypted));
 	}
 	return 0;
 }

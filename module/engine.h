@@ -134,6 +134,8 @@ struct wgp_peer_engine {
 struct wgp_cpu_work {
 	unsigned long runs;
 	unsigned long runs_high;	/* of which at a raised priority */
+	/* messages this CPU decrypted and encrypted, by whichever work */
+	unsigned long decrypted, encrypted;
 };
 
 /* One CPU's share of a plane's encryption, for any of its peers. */

@@ -511,6 +511,7 @@ static u8 wgp_rx_decrypt(struct sk_buff *skb)
 				    WGP_REJECT_AFTER_TIME) ||
 		     counter >= WGP_REJECT_AFTER_MESSAGES))
 		return WGP_RX_EXPIRED;
+	this_cpu_inc(kp->entry.peer->plane->eng.cpu_work->decrypted);
 	if (unlikely(!wgp_decrypt(skb, kp, counter)))
 		return WGP_RX_FORGED;
 	return WGP_RX_AUTHENTIC;

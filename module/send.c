@@ -267,6 +267,7 @@ static bool wgp_encrypt(struct wgp_plane *plane, struct sk_buff *skb)
 	sg_init_table(sg, nsg);
 	if (skb_to_sgvec(skb, sg, 0, skb->len) <= 0)
 		return false;
+	this_cpu_inc(plane->eng.cpu_work->encrypted);
 	if (!chacha20poly1305_encrypt_sg_inplace(sg, padded, NULL, 0,
 						 cb->nonce,
 						 cb->keypair->send_key))

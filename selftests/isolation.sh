@@ -61,8 +61,9 @@ bsum() {
 	echo "$n"
 }
 
-# work PLANE COLUMN CPU: work items of PLANE run on CPU (column 2: all,
-# column 3: at high priority)
+# work PLANE COLUMN CPU: of PLANE on CPU, column 2: work items run, 3: at
+# high priority (4 and 5: messages decrypted and encrypted, which only
+# work items do)
 work() {
 	awk -v c="cpu$3" -v k="$2" '$1 == c { print $k }' \
 		"$(plane_debugfs "$hub" "$1")/cpu_work"
@@ -94,6 +95,8 @@ for cpu in 1 0; do
 	on2=$(work fleet0-backend 2 "$cpu")
 	off2=$(work fleet0-backend 2 "$other")
 	log "backend work on cpu$cpu: +$((on2 - on)), on cpu$other: +$((off2 - off))"
+	log "backend cpu_work: $(tr '\n' ' ' < \
+		"$(plane_debugfs "$hub" fleet0-backend)/cpu_work")"
 	check "backend work ran on cpu$cpu" test "$on2" -gt "$on"
 	check "no backend work ran on cpu$other" test "$off2" -eq "$off"
 done

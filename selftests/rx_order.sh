@@ -8,8 +8,8 @@
 # can into a plane whose mask has both CPUs. Asserts:
 #  * the datagrams that arrive come in order and none twice;
 #  * most of them arrive (the socket may drop some);
-#  * decryption ran on both CPUs (the plane's debugfs cpu_work): one peer
-#    uses the whole mask;
+#  * both CPUs decrypted a share of the messages (the plane's debugfs
+#    cpu_work): one peer uses the whole mask;
 #  * replays of the session's packets sent meanwhile are dropped
 #    (drop_replay) and deliver nothing twice;
 #  * afterwards the decryption queue is empty; no kernel report, no leak.
@@ -36,10 +36,11 @@ pv() { plane_value "$P" fleet0-mgmt "$1"; }
 check "plane cpus 0-1" wgp set fleet0-mgmt cpus 0-1
 check "the session is up" pings "$S" 192.168.77.1 5
 
-# cpu_work: "cpuN RUNS HIGH", the plane's work items run on each CPU
+# cpu_work: "cpuN RUNS HIGH DECRYPTED ENCRYPTED" per CPU
 dfs=$(plane_debugfs "$P" fleet0-mgmt)
 check "the plane's debugfs has cpu_work" test -r "$dfs/cpu_work"
 runs() { awk -v c="cpu$1" '$1 == c { print $2 }' "$dfs/cpu_work"; }
+decrypted() { awk -v c="cpu$1" '$1 == c { print $4 }' "$dfs/cpu_work"; }
 log "cpu_work: $(tr '\n' ' ' < "$dfs/cpu_work")"
 
 # a few packets of the session, for replays
@@ -77,7 +78,7 @@ recv_pid=$!
 at_exit kill $recv_pid
 wait_until 20 grep -q ready "$T/recv.out" || fail "the receiver did not start"
 
-c0a=$(runs 0); c1a=$(runs 1)
+c0a=$(runs 0); c1a=$(runs 1); d0a=$(decrypted 0); d1a=$(decrypted 1)
 rep0=$(pv drop_replay)
 ip netns exec "$A" "$FUZZER" -d 10.0.2.1 -p $PORT -n 20000 -k replay \
 	-r "$T/session.pcap" > "$T/fuzz.log" 2>&1 &
@@ -100,22 +101,23 @@ for i in range(5):
 EOF
 wait $recv_pid || true
 wait $fuzz_pid || fail "pktfuzz failed: $(tail -n 2 "$T/fuzz.log")"
-c0b=$(runs 0); c1b=$(runs 1)
+c0b=$(runs 0); c1b=$(runs 1); d0b=$(decrypted 0); d1b=$(decrypted 1)
 result=$(grep '^got' "$T/recv.out" || echo "got 0 inversions -1 duplicates -1")
 log "$result of $COUNT sent"
 log "work items during the stream: cpu0 +$((c0b - c0a)), cpu1 +$((c1b - c1a))"
+log "messages decrypted: cpu0 +$((d0b - d0a)), cpu1 +$((d1b - d1a))"
 read -r _ got _ inv _ dups <<< "$result"
 check "the datagrams came in order" test "$inv" -eq 0
 check "none came twice" test "$dups" -eq 0
 check "most of them came" test "$got" -ge $((COUNT / 2))
-# one peer's messages: before decryption was parallel, all of its receive
-# work ran on one CPU and the other saw next to none (+5 and +0). A worker
-# drains its ring in one run, so a busy CPU runs fewer, larger items: on
-# a loaded host one CPU ran 428 items to the other's 6204
-check "both CPUs worked on the one peer's messages" python3 -c "
+# one peer's messages are dealt to the CPUs in turn; only a full ring
+# sends one to the peer's own CPU. Counted in messages, not work items: a
+# worker drains its ring in one run, so a CPU whose worker keeps up with a
+# producer elsewhere ran 16 items to the other's 3280 (6.12, in CI)
+check "both CPUs decrypted the one peer's messages" python3 -c "
 import sys
-a, b = $((c0b - c0a)), $((c1b - c1a))
-sys.exit(0 if min(a, b) >= 0.02 * max(a, b) and min(a, b) >= 50 else 1)"
+a, b = $((d0b - d0a)), $((d1b - d1a))
+sys.exit(0 if min(a, b) >= 0.05 * (a + b) and min(a, b) >= 50 else 1)"
 check "the replays were dropped" test "$(pv drop_replay)" -gt "$rep0"
 
 sleep 1

@@ -134,7 +134,7 @@ struct wgp_peer_engine {
 struct wgp_cpu_work {
 	unsigned long runs;
 	unsigned long runs_high;	/* of which at a raised priority */
-	/* messages this CPU decrypted and encrypted, by whichever work */
+	/* messages decrypted (or forged: tried) and encrypted on this CPU */
 	unsigned long decrypted, encrypted;
 };
 
